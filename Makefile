@@ -1,0 +1,159 @@
+# quantd build. `make` builds ./build/quantd; `make check` runs every test; `make run` serves.
+# MODE: release (default, -O2 -g) | debug | asan | tsan. Each mode has its own object tree;
+# the release binary is ./build/quantd, other modes put theirs under ./build/<mode>/.
+# (Keep comments off assignment lines: make keeps the spaces before a trailing '#'.)
+MODE    ?= release
+PREFIX  ?= /usr/local
+DESTDIR ?=
+PKGS    := libuv libmicrohttpd jansson libcurl libpq openssl
+TESTPKG := check
+
+ifeq ($(MODE),release)
+  BUILD := build
+else
+  BUILD := build/$(MODE)
+endif
+OBJ := $(BUILD)/obj
+
+# Debian packages needed to build, test and run (make deps installs the missing ones).
+DEB_PKGS := gcc make pkg-config libuv1-dev libmicrohttpd-dev libjansson-dev \
+            libcurl4-openssl-dev libpq-dev libssl-dev check postgresql nodejs:node npm:npm \
+            curl procps util-linux
+BENCH_PKGS := wrk nginx-light
+
+CSTD  := -std=c11 -D_POSIX_C_SOURCE=200809L
+WARN  := -Wall -Wextra -Wshadow -Wformat=2 -Wundef -Wstrict-prototypes \
+         -Wmissing-prototypes -Wold-style-definition -Wwrite-strings -Wvla \
+         -Wimplicit-fallthrough -Wno-missing-field-initializers $(if $(NOWERROR),,-Werror)
+CPPFLAGS += -I. -I$(BUILD)/gen
+CFLAGS   += $(CSTD) $(WARN) -g -fno-common -MMD -MP
+LDLIBS   += -lm -pthread
+
+ifeq ($(MODE),release)
+  CFLAGS += -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+else ifeq ($(MODE),debug)
+  CFLAGS += -O0
+else ifeq ($(MODE),asan)
+  SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+  CFLAGS += -O1 -fno-omit-frame-pointer $(SAN)
+  LDFLAGS += $(SAN)
+else ifeq ($(MODE),tsan)
+  SAN := -fsanitize=thread
+  CFLAGS += -O1 -fno-omit-frame-pointer $(SAN)
+  LDFLAGS += $(SAN)
+else
+  $(error MODE must be release, debug, asan or tsan)
+endif
+
+# pkg-config is asked only when building (not for deps/clean on a bare machine).
+NEED_PKG := $(filter-out deps clean bench-deps,$(or $(MAKECMDGOALS),all))
+ifneq ($(NEED_PKG),)
+  CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+  LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+  TEST_CFLAGS := $(shell pkg-config --cflags $(TESTPKG) 2>/dev/null)
+  TEST_LIBS   := $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
+endif
+
+LIB_DIRS := common core features feeds engines risk tracking storage api daemon
+LIB_SRC  := $(filter-out daemon/main.c,$(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
+MIG_SQL  := $(sort $(wildcard storage/migrations/*.sql))
+LIB_OBJ  := $(LIB_SRC:%.c=$(OBJ)/%.o) $(OBJ)/gen/migrations.o
+BIN_OBJ  := $(OBJ)/daemon/main.o
+UNIT_SRC := $(wildcard tests/unit/*.c tests/unit/*/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(OBJ)/%.o)
+TLIB_SRC := $(wildcard tests/lib/*.c)
+TLIB_OBJ := $(TLIB_SRC:%.c=$(OBJ)/%.o)
+E2E_SRC  := $(wildcard tests/e2e/test_*.c)
+E2E_BIN  := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/e2e/%)
+DEPS     := $(LIB_OBJ:.o=.d) $(BIN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TLIB_OBJ:.o=.d) \
+            $(E2E_SRC:%.c=$(OBJ)/%.d)
+
+.PHONY: all check unit e2e contract lint asan tsan run install deps bench-deps clean \
+        pg-start pg-stop bench fmt
+all: $(BUILD)/quantd
+
+$(BUILD)/quantd: $(BIN_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(OBJ)/tests/%.o: CPPFLAGS += $(TEST_CFLAGS)
+
+# SQL migrations are compiled into the binary (storage/migrate.c reads this table).
+$(BUILD)/gen/migrations.c: $(MIG_SQL) tools/embed-sql.sh
+	@mkdir -p $(@D)
+	sh tools/embed-sql.sh $@ $(MIG_SQL)
+$(OBJ)/gen/%.o: CFLAGS += -Wno-overlength-strings
+$(OBJ)/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The unit-test runner's suite list is generated from `suite_<name>(void)` definitions.
+$(BUILD)/gen/suites.h: $(UNIT_SRC) tools/gen-suites.sh
+	@mkdir -p $(@D)
+	sh tools/gen-suites.sh $@ $(filter-out tests/unit/main.c,$(UNIT_SRC))
+$(OBJ)/tests/unit/main.o: $(BUILD)/gen/suites.h
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+
+$(BUILD)/e2e/%: $(OBJ)/tests/e2e/%.o $(TLIB_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+
+deps:
+	@sh scripts/deps.sh $(DEB_PKGS)
+bench-deps:
+	@sh scripts/deps.sh $(BENCH_PKGS)
+
+unit: $(BUILD)/unit-tests
+	CK_TIMEOUT_MULTIPLIER=$(if $(SAN),4,1) $(BUILD)/unit-tests
+
+# End-to-end: the real daemon over HTTP against a private PostgreSQL (var/pg-test).
+e2e: $(BUILD)/quantd $(E2E_BIN)
+	QUANTD_BIN=$(BUILD)/quantd MODE=$(MODE) sh tests/e2e/run.sh $(E2E_BIN)
+
+# openapi.yaml: lint offline with a pinned npm linter, and compare with the route table.
+lint: $(BUILD)/quantd
+	sh tools/lint-openapi.sh
+	sh tests/contract/routes.sh $(BUILD)/quantd
+
+check: deps
+	$(MAKE) all unit lint e2e
+	@echo "make check: all suites passed"
+
+asan: deps
+	$(MAKE) MODE=asan unit e2e
+
+tsan: deps
+	$(MAKE) MODE=tsan unit
+
+pg-start:
+	@sh scripts/pg.sh start var/pg
+pg-stop:
+	@sh scripts/pg.sh stop var/pg
+
+run: deps
+	$(MAKE) all
+	sh scripts/run.sh $(BUILD)/quantd
+
+bench: all bench-deps
+	sh bench/http.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/quantd $(DESTDIR)/lib/systemd/system
+	install -m 0755 $(BUILD)/quantd $(DESTDIR)$(PREFIX)/bin/quantd
+	sed 's|@PREFIX@|$(PREFIX)|g' systemd/quantd.service > $(DESTDIR)/lib/systemd/system/quantd.service
+	chmod 0644 $(DESTDIR)/lib/systemd/system/quantd.service
+	test -e $(DESTDIR)/etc/quantd/quantd.json || install -m 0640 systemd/quantd.json.example $(DESTDIR)/etc/quantd/quantd.json
+	test -e $(DESTDIR)/etc/quantd/quantd.env || install -m 0600 systemd/quantd.env.example $(DESTDIR)/etc/quantd/quantd.env
+
+fmt:
+	clang-format -i $(LIB_SRC) daemon/main.c $(wildcard $(addsuffix /*.h,$(LIB_DIRS)))
+
+clean:
+	rm -rf build
+
+-include $(DEPS)
