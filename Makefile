@@ -54,7 +54,7 @@ ifneq ($(NEED_PKG),)
   TEST_LIBS   := $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
 endif
 
-LIB_DIRS := common core features feeds engines risk tracking storage api daemon
+LIB_DIRS := common core features feeds engines risk tracking storage jobs api daemon
 LIB_SRC  := $(filter-out daemon/main.c,$(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
 MIG_SQL  := $(sort $(wildcard storage/migrations/*.sql))
 LIB_OBJ  := $(LIB_SRC:%.c=$(OBJ)/%.o) $(OBJ)/gen/migrations.o

@@ -43,6 +43,26 @@ qd_err_clear(struct qd_err *e)
     e->msg[0] = '\0';
 }
 
+void
+qd_err_prefix(struct qd_err *e, const char *prefix)
+{
+    size_t pl, ml, cap = sizeof(e->msg) - 1;
+
+    if (e == NULL)
+        return;
+    pl = strlen(prefix);
+    if (pl + 2 > cap)
+        pl = cap - 2;
+    ml = strlen(e->msg);
+    if (pl + 2 + ml > cap)
+        ml = cap - pl - 2;
+    memmove(e->msg + pl + 2, e->msg, ml);
+    memcpy(e->msg, prefix, pl);
+    e->msg[pl] = ':';
+    e->msg[pl + 1] = ' ';
+    e->msg[pl + 2 + ml] = '\0';
+}
+
 static void
 err_vset(struct qd_err *e, enum qd_code c, const char *field, const char *fmt, va_list ap)
 {

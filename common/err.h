@@ -43,6 +43,8 @@ enum qd_code qd_err_set(struct qd_err *e, enum qd_code c, const char *fmt, ...)
 enum qd_code qd_err_field(struct qd_err *e, enum qd_code c, const char *field, const char *fmt,
                           ...) __attribute__((format(printf, 4, 5)));
 void qd_err_clear(struct qd_err *e);
+/* Puts "prefix: " before the message (truncating at the end). err may be NULL. */
+void qd_err_prefix(struct qd_err *e, const char *prefix);
 
 /* Aborts with file:line on a broken internal invariant; on in every build. Never for input. */
 #define QD_ASSERT(cond)                                                                           \

@@ -1,0 +1,314 @@
+/*
+ * The route table (the contract test compares it with openapi.yaml) and the small handlers:
+ * health, metrics, tokens, symbols. Loop thread; *_db functions on a DB worker.
+ */
+#include "api/api_int.h"
+#include "common/date.h"
+#include "jobs/runner.h"
+#include "storage/bars_db.h"
+#include "storage/jobs_db.h"
+#include "storage/pg.h"
+#include "storage/tokens_db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void api_jobs_post(struct api_req *r);
+void api_jobs_list(struct api_req *r);
+void api_jobs_get(struct api_req *r);
+void api_jobs_cancel(struct api_req *r);
+void api_jobs_events(struct api_req *r);
+void api_schedules_post(struct api_req *r);
+void api_schedules_list(struct api_req *r);
+void api_schedules_get(struct api_req *r);
+void api_schedules_delete(struct api_req *r);
+void api_bars_get(struct api_req *r);
+void api_bars_put(struct api_req *r);
+static api_handler_fn api_health_get, api_metrics_get, api_tokens_post, api_tokens_list,
+    api_tokens_delete, api_symbols_get;
+
+const struct api_route api_routes[] = {
+    {"GET", "/v1/health", api_health_get, 0, API_NOAUTH},
+    {"GET", "/metrics", api_metrics_get, 0, API_NOAUTH},
+    {"POST", "/v1/jobs", api_jobs_post, SCOPE_RESEARCH, API_BODY_JSON},
+    {"GET", "/v1/jobs", api_jobs_list, SCOPE_READ, 0},
+    {"GET", "/v1/jobs/{id}", api_jobs_get, SCOPE_READ, 0},
+    {"POST", "/v1/jobs/{id}/cancel", api_jobs_cancel, SCOPE_RESEARCH,
+     API_BODY_JSON | API_BODY_OPTIONAL},
+    {"GET", "/v1/jobs/{id}/events", api_jobs_events, SCOPE_READ, 0},
+    {"POST", "/v1/schedules", api_schedules_post, SCOPE_RESEARCH, API_BODY_JSON},
+    {"GET", "/v1/schedules", api_schedules_list, SCOPE_READ, 0},
+    {"GET", "/v1/schedules/{name}", api_schedules_get, SCOPE_READ, 0},
+    {"DELETE", "/v1/schedules/{name}", api_schedules_delete, SCOPE_RESEARCH, 0},
+    {"POST", "/v1/tokens", api_tokens_post, SCOPE_ADMIN, API_BODY_JSON},
+    {"GET", "/v1/tokens", api_tokens_list, SCOPE_ADMIN, 0},
+    {"DELETE", "/v1/tokens/{name}", api_tokens_delete, SCOPE_ADMIN, 0},
+    {"GET", "/v1/symbols", api_symbols_get, SCOPE_READ, 0},
+    {"GET", "/v1/bars/{symbol}", api_bars_get, SCOPE_READ, 0},
+    {"PUT", "/v1/bars/{symbol}", api_bars_put, SCOPE_RESEARCH, API_BODY_CSV},
+};
+const unsigned api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
+
+/* ---- health ---- */
+
+static int64_t started_usec;
+
+static void
+health_db(struct api_req *r, PGconn *conn)
+{
+    struct qd_err err;
+
+    r->ctx = (void *)(intptr_t)(pg_exec(conn, "SELECT 1", 0, NULL, PGRES_TUPLES_OK, NULL,
+                                        &err) == QD_OK);
+}
+
+static void
+health_after(struct api_req *r)
+{
+    bool up = r->status == 0 && r->ctx != NULL;
+
+    r->ctx = NULL;
+    api_reply_json(r, up ? 200 : 503,
+                   json_pack("{s:s, s:s, s:s, s:I}", "status", up ? "ok" : "unavailable", "db",
+                             up ? "ok" : "down", "version", api_deps(r->srv)->version,
+                             "uptime_seconds",
+                             (json_int_t)((qd_now_usec() - started_usec) / 1000000)));
+    r->retry_after[0] = '\0';
+}
+
+static void
+api_health_get(struct api_req *r)
+{
+    if (started_usec == 0)
+        started_usec = qd_now_usec();
+    r->after_db = health_after;
+    api_db(r, health_db);
+}
+
+/* ---- metrics ---- */
+
+struct metrics_ctx {
+    bool      db_up;
+    long long counts[5];
+};
+
+static void
+metrics_db(struct api_req *r, PGconn *conn)
+{
+    struct metrics_ctx *m = r->ctx;
+    struct qd_err err;
+
+    m->db_up = jobs_db_counts(conn, m->counts, &err) == QD_OK;
+}
+
+static void
+metrics_after(struct api_req *r)
+{
+    struct metrics_ctx *m = r->ctx;
+
+    struct qd_buf b = QD_BUF_INIT(0);
+    struct pg_pool_stats ps;
+    size_t len;
+    char *text;
+
+    api_metrics_render(r->srv, &b);
+    qd_buf_printf(&b, "# HELP quantd_db_up Whether the last database query succeeded.\n"
+                      "# TYPE quantd_db_up gauge\nquantd_db_up %d\n",
+                  m->db_up);
+    if (m->db_up) {
+        qd_buf_puts(&b, "# HELP quantd_jobs Jobs by state.\n# TYPE quantd_jobs gauge\n");
+        for (int i = 0; i < 5; i++)
+            qd_buf_printf(&b, "quantd_jobs{state=\"%s\"} %lld\n", jobs_db_status_names[i],
+                          m->counts[i]);
+    }
+    pg_pool_stats(api_pool(r->srv), &ps);
+    qd_buf_printf(&b,
+                  "# HELP quantd_db_pool_connections Database pool connections by state.\n"
+                  "# TYPE quantd_db_pool_connections gauge\n"
+                  "quantd_db_pool_connections{state=\"size\"} %u\n"
+                  "quantd_db_pool_connections{state=\"connected\"} %u\n"
+                  "quantd_db_pool_connections{state=\"busy\"} %u\n"
+                  "# HELP quantd_db_pool_queued Tasks waiting for a database worker.\n"
+                  "# TYPE quantd_db_pool_queued gauge\nquantd_db_pool_queued %u\n"
+                  "# HELP quantd_db_pool_tasks_total Tasks run by the database pool.\n"
+                  "# TYPE quantd_db_pool_tasks_total counter\nquantd_db_pool_tasks_total %llu\n"
+                  "# HELP quantd_jobs_running_here Jobs running in this process.\n"
+                  "# TYPE quantd_jobs_running_here gauge\nquantd_jobs_running_here %u\n",
+                  ps.workers, ps.connected, ps.busy, ps.queued, ps.tasks,
+                  job_runner_running(api_runner(r->srv)));
+    text = qd_buf_detach(&b, &len);
+    api_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+static void
+api_metrics_get(struct api_req *r)
+{
+    r->ctx = calloc(1, sizeof(struct metrics_ctx));
+    r->ctx_free = free;
+    if (r->ctx == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    r->after_db = metrics_after;
+    api_db(r, metrics_db);
+}
+
+/* ---- tokens ---- */
+
+static bool
+name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || !strchr("._-", c)))
+            return false;
+    }
+    return true;
+}
+
+bool api_name_ok(const char *s);
+bool
+api_name_ok(const char *s)
+{
+    return name_ok(s);
+}
+
+struct token_ctx {
+    char     name[65];
+    unsigned scopes;
+};
+
+static void
+tokens_post_db(struct api_req *r, PGconn *conn)
+{
+    struct token_ctx *t = r->ctx;
+    char secret[TOKEN_SECRET_LEN + 1], *json = NULL;
+    struct qd_err err;
+
+    if (tokens_db_create(conn, t->name, t->scopes, secret, &json, &err) != QD_OK)
+        api_reply_err(r, &err);
+    else
+        api_reply_text_json(r, 201, json);
+    memset(secret, 0, sizeof(secret));
+}
+
+static void
+api_tokens_post(struct api_req *r)
+{
+    static const char *const known[] = {"name", "scopes", NULL};
+    json_t *name = json_object_get(r->json, "name"), *scopes = json_object_get(r->json, "scopes");
+    struct token_ctx *t;
+    const char *k;
+    json_t *v;
+    size_t i;
+
+    json_object_foreach(r->json, k, v)
+    {
+        bool ok = false;
+        for (const char *const *p = known; *p; p++)
+            ok |= strcmp(*p, k) == 0;
+        if (!ok) {
+            api_error(r, 400, "invalid_argument", k, "unknown field \"%s\"", k);
+            return;
+        }
+    }
+    if (!json_is_string(name) || !name_ok(json_string_value(name))) {
+        api_error(r, 400, "invalid_argument", "name",
+                  "name must be 1-64 letters, digits or ._- starting with a letter or digit");
+        return;
+    }
+    if (!json_is_array(scopes) || json_array_size(scopes) == 0) {
+        api_error(r, 400, "invalid_argument", "scopes",
+                  "scopes must be a non-empty array of read, research, trade, admin");
+        return;
+    }
+    t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    r->ctx = t;
+    r->ctx_free = free;
+    snprintf(t->name, sizeof(t->name), "%s", json_string_value(name));
+    json_array_foreach(scopes, i, v)
+    {
+        unsigned sc = json_is_string(v) ? token_scope_parse(json_string_value(v)) : 0;
+        if (sc == 0) {
+            char field[32];
+            snprintf(field, sizeof(field), "scopes[%zu]", i);
+            api_error(r, 400, "invalid_argument", field,
+                      "unknown scope: use read, research, trade or admin");
+            return;
+        }
+        t->scopes |= sc;
+    }
+    api_db(r, tokens_post_db);
+}
+
+static void
+tokens_list_db(struct api_req *r, PGconn *conn)
+{
+    char *json;
+    struct qd_err err;
+
+    if (tokens_db_list(conn, &json, &err) != QD_OK)
+        api_reply_err(r, &err);
+    else
+        api_reply_text_json(r, 200, json);
+}
+
+static void
+api_tokens_list(struct api_req *r)
+{
+    api_db(r, tokens_list_db);
+}
+
+static void
+tokens_delete_db(struct api_req *r, PGconn *conn)
+{
+    struct qd_err err;
+
+    if (tokens_db_revoke(conn, r->params[0], &err) != QD_OK)
+        api_reply_err(r, &err);
+    else
+        api_reply(r, 204, NULL, NULL, 0);
+}
+
+static void
+tokens_delete_after(struct api_req *r)
+{
+    /* the revoked token stops working on this daemon at once (others within the cache TTL) */
+    api_auth_forget(r->srv);
+}
+
+static void
+api_tokens_delete(struct api_req *r)
+{
+    r->after_db = tokens_delete_after;
+    api_db(r, tokens_delete_db);
+}
+
+/* ---- symbols ---- */
+
+static void
+symbols_db(struct api_req *r, PGconn *conn)
+{
+    char *json;
+    struct qd_err err;
+
+    if (bars_db_symbols(conn, &json, &err) != QD_OK)
+        api_reply_err(r, &err);
+    else
+        api_reply_text_json(r, 200, json);
+}
+
+static void
+api_symbols_get(struct api_req *r)
+{
+    api_db(r, symbols_db);
+}

@@ -1,0 +1,141 @@
+/*
+ * ingest_equity: daily bars for a list of symbols from a source into the bars table.
+ * Sources now: "synthetic" (feeds/synthetic.c, offline and deterministic). Each symbol is
+ * written in its own transaction by an idempotent upsert, so a job that crashes half-way and
+ * runs again ends with exactly the same rows. One bad symbol does not fail the others: the
+ * result lists every symbol's outcome. Worker thread.
+ */
+#include "common/date.h"
+#include "common/log.h"
+#include "core/bar.h"
+#include "core/symbol.h"
+#include "feeds/synthetic.h"
+#include "jobs/job.h"
+#include "storage/bars_db.h"
+#include "storage/pg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define QD_LOG_MODULE "ingest"
+#define MAX_SYMBOLS 5000
+
+job_validate_fn ingest_equity_validate;
+job_run_fn ingest_equity_run;
+
+static const char *const sources[] = {"synthetic", NULL};
+
+enum qd_code
+ingest_equity_validate(const json_t *params, struct qd_err *err)
+{
+    static const char *const known[] = {"symbols", "start_date", "end_date", "source", NULL};
+    const json_t *syms = json_object_get(params, "symbols"), *src, *v;
+    int32_t start, end;
+    size_t i;
+    enum qd_code rc;
+
+    if ((rc = job_param_known(params, known, err)) != QD_OK)
+        return rc;
+    if (!json_is_array(syms) || json_array_size(syms) == 0)
+        return qd_err_field(err, QD_EINVAL, "params.symbols",
+                            "symbols must be a non-empty array of strings");
+    if (json_array_size(syms) > MAX_SYMBOLS)
+        return qd_err_field(err, QD_EINVAL, "params.symbols", "at most %d symbols per job",
+                            MAX_SYMBOLS);
+    json_array_foreach(syms, i, v)
+    {
+        if (!json_is_string(v) || !symbol_valid(json_string_value(v), json_string_length(v))) {
+            char field[48];
+            snprintf(field, sizeof(field), "params.symbols[%zu]", i);
+            return qd_err_field(err, QD_EINVAL, field,
+                                "a symbol is 1-32 letters, digits or .^=_- starting with a "
+                                "letter or digit");
+        }
+    }
+    if ((rc = job_param_date(params, "start_date", true, &start, err)) != QD_OK)
+        return rc;
+    if ((rc = job_param_date(params, "end_date", true, &end, err)) != QD_OK)
+        return rc;
+    if (end < start)
+        return qd_err_field(err, QD_EINVAL, "params.end_date",
+                            "end_date must not be before start_date");
+    src = json_object_get(params, "source");
+    if (src != NULL) {
+        bool ok = false;
+        for (const char *const *s = sources; *s && json_is_string(src); s++)
+            ok |= strcmp(*s, json_string_value(src)) == 0;
+        if (!ok)
+            return qd_err_field(err, QD_EINVAL, "params.source",
+                                "source must be \"synthetic\" (more sources come with the "
+                                "ingestion work)");
+    }
+    return QD_OK;
+}
+
+enum qd_code
+ingest_equity_run(struct job_ctx *ctx, const json_t *params, json_t **result, struct qd_err *err)
+{
+    const json_t *syms = json_object_get(params, "symbols"), *v;
+    const char *source = json_string_value(json_object_get(params, "source"));
+    struct bar_series s;
+    json_t *out = json_array();
+    int32_t start, end;
+    size_t i, nsym = json_array_size(syms), failed = 0;
+    long long total = 0, changed = 0;
+    enum qd_code rc = QD_OK;
+
+    if (source == NULL)
+        source = "synthetic";
+    job_param_date(params, "start_date", true, &start, err);
+    job_param_date(params, "end_date", true, &end, err);
+    bar_series_init(&s, 0);
+    json_array_foreach(syms, i, v)
+    {
+        const char *sym = json_string_value(v);
+        struct bars_upsert_result up = {0};
+        struct qd_err e = {0};
+        enum qd_code src;
+        char first[11] = "", last[11] = "";
+        json_t *row;
+
+        if (job_should_stop(ctx)) {
+            rc = qd_err_set(err, QD_ECANCELED, "cancelled");
+            break;
+        }
+        job_progress(ctx, (double)i / (double)nsym, "%s (%zu of %zu)", sym, i + 1, nsym);
+        bar_series_clear(&s);
+        src = synthetic_bars(sym, start, end, &s, &e);
+        if (src == QD_OK)
+            src = bars_db_upsert((PGconn *)job_conn(ctx), sym, source, &s, &up, &e);
+        if (src == QD_EDB_RETRY || src == QD_ENOMEM || src == QD_ETIMEOUT) {
+            /* the database went away: the whole job is retried (the upserts make that safe) */
+            rc = qd_err_set(err, QD_EDB_RETRY, "%s: %s", sym, e.msg);
+            break;
+        }
+        row = json_pack("{s:s, s:I}", "symbol", sym, "rows", (json_int_t)up.rows);
+        if (src == QD_OK && s.n > 0) {
+            qd_date_format(s.day[0], first);
+            qd_date_format(s.day[s.n - 1], last);
+            json_object_set_new(row, "first", json_string(first));
+            json_object_set_new(row, "last", json_string(last));
+            json_object_set_new(row, "changed", json_integer(up.changed));
+        } else if (src != QD_OK) {
+            json_object_set_new(row, "error", json_string(e.msg));
+            failed++;
+        }
+        json_array_append_new(out, row);
+        total += up.rows;
+        changed += up.changed;
+    }
+    bar_series_release(&s);
+    if (rc != QD_OK) {
+        json_decref(out);
+        return rc;
+    }
+    *result = json_pack("{s:o, s:I, s:I, s:I, s:s}", "symbols", out, "rows", (json_int_t)total,
+                        "changed", (json_int_t)changed, "failed_symbols", (json_int_t)failed,
+                        "source", source);
+    if (failed == nsym)
+        return qd_err_set(err, QD_EINVAL, "every symbol failed");
+    return QD_OK;
+}

@@ -1,0 +1,91 @@
+/*
+ * The job-type registry. To add a job type: write its validate/run pair in its own file under
+ * jobs/ and add one row below. Any thread (read-only table).
+ */
+#include "jobs/job.h"
+#include "common/date.h"
+
+#include <stdio.h>
+#include <string.h>
+
+job_validate_fn ingest_equity_validate;
+job_run_fn ingest_equity_run;
+
+static const struct job_type registry[] = {
+    {"ingest_equity", "daily OHLCV bars for symbols into the bars table (source: synthetic)",
+     ingest_equity_validate, ingest_equity_run},
+};
+
+const struct job_type *
+job_type_find(const char *name)
+{
+    for (size_t i = 0; i < QD_ARRAY_LEN(registry); i++)
+        if (strcmp(registry[i].name, name) == 0)
+            return &registry[i];
+    return NULL;
+}
+
+const struct job_type *
+job_types(size_t *n)
+{
+    *n = QD_ARRAY_LEN(registry);
+    return registry;
+}
+
+enum qd_code
+job_validate(const char *type, const json_t *params, struct qd_err *err)
+{
+    const struct job_type *t = job_type_find(type);
+
+    if (t == NULL) {
+        char names[256] = "";
+        size_t at = 0;
+        for (size_t i = 0; i < QD_ARRAY_LEN(registry) && at < sizeof(names); i++)
+            at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", i ? ", " : "",
+                                   registry[i].name);
+        return qd_err_field(err, QD_EINVAL, "type", "unknown job type \"%s\" (known: %s)", type,
+                            names);
+    }
+    if (!json_is_object(params))
+        return qd_err_field(err, QD_EINVAL, "params", "params must be an object");
+    return t->validate(params, err);
+}
+
+enum qd_code
+job_param_date(const json_t *params, const char *key, bool required, int32_t *day,
+               struct qd_err *err)
+{
+    const json_t *v = json_object_get(params, key);
+    char field[64];
+
+    snprintf(field, sizeof(field), "params.%s", key);
+    if (v == NULL || json_is_null(v)) {
+        if (required)
+            return qd_err_field(err, QD_EINVAL, field, "%s is required", key);
+        return QD_ENOTFOUND;
+    }
+    if (!json_is_string(v) ||
+        !qd_date_parse(json_string_value(v), json_string_length(v), day))
+        return qd_err_field(err, QD_EINVAL, field, "%s must be a date as YYYY-MM-DD", key);
+    return QD_OK;
+}
+
+enum qd_code
+job_param_known(const json_t *params, const char *const *keys, struct qd_err *err)
+{
+    const char *k;
+    json_t *v;
+
+    json_object_foreach((json_t *)params, k, v)
+    {
+        bool known = false;
+        for (const char *const *p = keys; *p && !known; p++)
+            known = strcmp(*p, k) == 0;
+        if (!known) {
+            char field[96];
+            snprintf(field, sizeof(field), "params.%.80s", k);
+            return qd_err_field(err, QD_EINVAL, field, "unknown parameter \"%.80s\"", k);
+        }
+    }
+    return QD_OK;
+}

@@ -1,0 +1,287 @@
+/*
+ * Bars SQL. DESIGN: writes go COPY (binary) -> temporary staging table -> one
+ * INSERT … ON CONFLICT DO UPDATE … WHERE the row differs, in a single transaction, so a
+ * re-run of the same data changes nothing and a failure keeps nothing. Binary COPY is about
+ * twice CSV COPY (docs/limits in ../shared) and needs no float formatting.
+ * Worker threads only.
+ */
+#include "storage/bars_db.h"
+#include "common/date.h"
+#include "storage/pg.h"
+
+#include <arpa/inet.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* PostgreSQL dates count days from 2000-01-01; timestamps microseconds from it. */
+#define PG_EPOCH_DAYS 10957
+#define COPY_CHUNK    (256 * 1024)
+
+static void
+put16(unsigned char *p, uint16_t v)
+{
+    v = htons(v);
+    memcpy(p, &v, 2);
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+    v = htonl(v);
+    memcpy(p, &v, 4);
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+static void
+putf8(unsigned char *p, double d)
+{
+    uint64_t u;
+
+    memcpy(&u, &d, 8);
+    put64(p, u);
+}
+
+/* Streams s as a binary COPY of (ts timestamptz, open..adj_close float8, volume int8). */
+static enum qd_code
+copy_series(PGconn *c, const struct bar_series *s, struct qd_err *err)
+{
+    static const unsigned char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r',
+                                             '\n', 0,   0,   0,   0,   0,   0,   0,    0,   0};
+    enum { ROW = 2 + 7 * 4 + 7 * 8 };
+    unsigned char *buf = malloc(COPY_CHUNK + ROW), *p;
+    PGresult *res;
+    enum qd_code rc = QD_OK;
+
+    if (buf == NULL)
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
+    res = PQexec(c, "COPY bars_stage (ts, open, high, low, close, adj_close, volume) "
+                    "FROM STDIN (FORMAT binary)");
+    rc = pg_check(c, res, PGRES_COPY_IN, err);
+    PQclear(res);
+    if (rc != QD_OK) {
+        free(buf);
+        return rc;
+    }
+    memcpy(buf, header, sizeof(header));
+    p = buf + sizeof(header);
+    for (size_t i = 0; i < s->n && rc == QD_OK; i++) {
+        int64_t usec = ((int64_t)s->day[i] - PG_EPOCH_DAYS) * 86400LL * 1000000LL;
+        double v[5] = {s->open[i], s->high[i], s->low[i], s->close[i], s->adj_close[i]};
+
+        put16(p, 7);
+        p += 2;
+        put32(p, 8);
+        put64(p + 4, (uint64_t)usec);
+        p += 12;
+        for (int k = 0; k < 5; k++) {
+            put32(p, 8);
+            putf8(p + 4, v[k]);
+            p += 12;
+        }
+        put32(p, 8);
+        put64(p + 4, (uint64_t)s->volume[i]);
+        p += 12;
+        if (p - buf >= COPY_CHUNK) {
+            if (PQputCopyData(c, (const char *)buf, (int)(p - buf)) != 1)
+                rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed: %s",
+                                PQerrorMessage(c));
+            p = buf;
+        }
+    }
+    put16(p, 0xffff);               /* trailer */
+    p += 2;
+    if (rc == QD_OK && PQputCopyData(c, (const char *)buf, (int)(p - buf)) != 1)
+        rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed: %s", PQerrorMessage(c));
+    free(buf);
+    if (PQputCopyEnd(c, rc == QD_OK ? NULL : "aborted") != 1 && rc == QD_OK)
+        rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed: %s", PQerrorMessage(c));
+    while ((res = PQgetResult(c)) != NULL) {
+        if (rc == QD_OK)
+            rc = pg_check(c, res, PGRES_COMMAND_OK, err);
+        PQclear(res);
+    }
+    return rc;
+}
+
+enum qd_code
+bars_db_upsert(PGconn *c, const char *symbol, const char *source, const struct bar_series *s,
+               struct bars_upsert_result *out, struct qd_err *err)
+{
+    const char *p[2] = {symbol, source};
+    PGresult *res = NULL;
+    enum qd_code rc;
+
+    out->rows = (long long)s->n;
+    out->changed = 0;
+    rc = pg_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    if (rc != QD_OK)
+        return rc;
+    rc = pg_exec(c,
+                 "CREATE TEMP TABLE IF NOT EXISTS bars_stage (ts timestamptz, open float8, "
+                 "high float8, low float8, close float8, adj_close float8, volume int8) "
+                 "ON COMMIT DELETE ROWS",
+                 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    if (rc == QD_OK)
+        rc = pg_exec(c, "INSERT INTO symbols (symbol) VALUES ($1) ON CONFLICT DO NOTHING", 1, p,
+                     PGRES_COMMAND_OK, NULL, err);
+    if (rc == QD_OK && s->n > 0)
+        rc = copy_series(c, s, err);
+    if (rc == QD_OK && s->n > 0)
+        rc = pg_exec(c,
+                     "WITH up AS (INSERT INTO bars AS b (symbol, interval, ts, open, high, low, "
+                     "close, adj_close, volume, source) "
+                     "SELECT $1, '1d', ts, open, high, low, close, adj_close, volume, $2 "
+                     "FROM bars_stage "
+                     "ON CONFLICT (symbol, interval, ts) DO UPDATE SET open = excluded.open, "
+                     "high = excluded.high, low = excluded.low, close = excluded.close, "
+                     "adj_close = excluded.adj_close, volume = excluded.volume, "
+                     "source = excluded.source "
+                     "WHERE (b.open, b.high, b.low, b.close, b.adj_close, b.volume, b.source) "
+                     "IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, "
+                     "excluded.close, excluded.adj_close, excluded.volume, excluded.source) "
+                     "RETURNING 1), "
+                     "n AS (SELECT count(*) AS n FROM up), "
+                     "v AS (UPDATE symbols SET bars_version = bars_version + 1 "
+                     "WHERE symbol = $1 AND (SELECT n FROM n) > 0 RETURNING 1) "
+                     "SELECT n, (SELECT count(*) FROM v) FROM n",
+                     2, p, PGRES_TUPLES_OK, &res, err);
+    if (rc == QD_OK && res != NULL)
+        out->changed = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    if (rc == QD_OK)
+        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    else
+        PQclear(PQexec(c, "ROLLBACK"));
+    return rc;
+}
+
+static void
+day_param(int32_t day, char *buf)
+{
+    if (day == INT32_MIN)
+        snprintf(buf, 16, "-infinity");
+    else if (day == INT32_MAX)
+        snprintf(buf, 16, "infinity");
+    else
+        qd_date_format(day, buf);
+}
+
+enum qd_code
+bars_db_version(PGconn *c, const char *symbol, int64_t *version, struct qd_err *err)
+{
+    const char *p[1] = {symbol};
+    PGresult *res;
+    enum qd_code rc = pg_exec(c, "SELECT bars_version FROM symbols WHERE symbol = $1", 1, p,
+                              PGRES_TUPLES_OK, &res, err);
+
+    if (rc != QD_OK)
+        return rc;
+    if (PQntuples(res) == 0)
+        rc = qd_err_set(err, QD_ENOTFOUND, "symbol \"%s\" not found", symbol);
+    else
+        *version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
+static double
+getf8(const char *p)
+{
+    uint32_t hi, lo;
+    uint64_t u;
+    double d;
+
+    memcpy(&hi, p, 4);
+    memcpy(&lo, p + 4, 4);
+    u = ((uint64_t)ntohl(hi) << 32) | ntohl(lo);
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static int64_t
+get8(const char *p)
+{
+    uint32_t hi, lo;
+
+    memcpy(&hi, p, 4);
+    memcpy(&lo, p + 4, 4);
+    return (int64_t)(((uint64_t)ntohl(hi) << 32) | ntohl(lo));
+}
+
+enum qd_code
+bars_db_read(PGconn *c, const char *symbol, int32_t start_day, int32_t end_day,
+             struct bar_series *s, int64_t *version, struct qd_err *err)
+{
+    char a[16], b[16];
+    const char *p[3] = {symbol, a, b};
+    PGresult *res;
+    enum qd_code rc;
+    int n;
+
+    bar_series_clear(s);
+    day_param(start_day, a);
+    day_param(end_day, b);
+    /* one statement: version and rows from the same snapshot; binary results avoid parsing */
+    res = PQexecParams(c,
+                       "SELECT s.bars_version, (b.ts::date - '1970-01-01'::date)::int4, b.open, "
+                       "b.high, b.low, b.close, b.adj_close, b.volume FROM symbols s "
+                       "LEFT JOIN bars b ON b.symbol = s.symbol AND b.interval = '1d' "
+                       "AND b.ts >= $2::date::timestamptz AND b.ts <= $3::date::timestamptz "
+                       "WHERE s.symbol = $1 ORDER BY b.ts",
+                       3, NULL, p, NULL, NULL, 1);
+    rc = pg_check(c, res, PGRES_TUPLES_OK, err);
+    if (rc != QD_OK) {
+        PQclear(res);
+        return rc;
+    }
+    n = PQntuples(res);
+    if (n == 0) {
+        PQclear(res);
+        return qd_err_set(err, QD_ENOTFOUND, "symbol \"%s\" not found", symbol);
+    }
+    *version = get8(PQgetvalue(res, 0, 0));
+    for (int i = 0; i < n && rc == QD_OK; i++) {
+        uint32_t d;
+        if (PQgetisnull(res, i, 1))
+            continue;               /* the symbol exists but has no bars in range */
+        memcpy(&d, PQgetvalue(res, i, 1), 4);
+        rc = bar_series_push(s, (int32_t)ntohl(d), getf8(PQgetvalue(res, i, 2)),
+                             getf8(PQgetvalue(res, i, 3)), getf8(PQgetvalue(res, i, 4)),
+                             getf8(PQgetvalue(res, i, 5)), getf8(PQgetvalue(res, i, 6)),
+                             get8(PQgetvalue(res, i, 7)));
+    }
+    PQclear(res);
+    if (rc != QD_OK)
+        return qd_err_set(err, rc, "out of memory reading bars");
+    return QD_OK;
+}
+
+enum qd_code
+bars_db_symbols(PGconn *c, char **json, struct qd_err *err)
+{
+    PGresult *res;
+    enum qd_code rc = pg_exec(
+        c,
+        "SELECT json_build_object('symbols', coalesce(json_agg(json_build_object("
+        "'symbol', s.symbol, 'bars', coalesce(x.n, 0), 'first', to_char(x.first, 'YYYY-MM-DD'), "
+        "'last', to_char(x.last, 'YYYY-MM-DD')) ORDER BY s.symbol), '[]'::json)) "
+        "FROM symbols s LEFT JOIN LATERAL (SELECT count(*) AS n, min(ts AT TIME ZONE 'UTC') AS "
+        "first, max(ts AT TIME ZONE 'UTC') AS last FROM bars b WHERE b.symbol = s.symbol "
+        "AND b.interval = '1d') x ON true",
+        0, NULL, PGRES_TUPLES_OK, &res, err);
+
+    if (rc != QD_OK)
+        return rc;
+    *json = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return *json ? QD_OK : qd_err_set(err, QD_ENOMEM, "out of memory");
+}

@@ -1,0 +1,38 @@
+#ifndef STORAGE_BARS_DB_H
+#define STORAGE_BARS_DB_H
+
+/* Daily bars in SQL: idempotent bulk upsert through binary COPY into a staging table, and
+ * reads. Blocking: worker threads only. */
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "core/bar.h"
+
+#include <libpq-fe.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bars_upsert_result {
+    long long rows;                 /* rows given */
+    long long changed;              /* rows inserted or updated (0 on an identical re-run) */
+};
+
+/* Upserts s for symbol in one transaction (all or nothing): creates the symbol if needed,
+ * writes rows whose values differ and bumps symbols.bars_version when anything changed. */
+enum qd_code bars_db_upsert(PGconn *c, const char *symbol, const char *source,
+                            const struct bar_series *s, struct bars_upsert_result *out,
+                            struct qd_err *err);
+
+/* Reads the daily bars of symbol in [start_day, end_day] (days since epoch; INT32_MIN/MAX for
+ * open ends) into s (cleared first), plus the symbol's bars_version.
+ * QD_ENOTFOUND when the symbol is unknown. */
+enum qd_code bars_db_read(PGconn *c, const char *symbol, int32_t start_day, int32_t end_day,
+                          struct bar_series *s, int64_t *version, struct qd_err *err);
+/* The symbol's bars_version, QD_ENOTFOUND when unknown. */
+enum qd_code bars_db_version(PGconn *c, const char *symbol, int64_t *version,
+                             struct qd_err *err);
+/* {"symbols":[{"symbol","bars","first","last"}...]} as JSON text (malloc'd). */
+enum qd_code bars_db_symbols(PGconn *c, char **json, struct qd_err *err);
+
+#endif

@@ -1,0 +1,35 @@
+#ifndef STORAGE_PG_H
+#define STORAGE_PG_H
+
+/* libpq helpers shared by storage modules: connect with our session settings, map results to
+ * qd_code. Blocking: worker threads and the CLI only, never the loop thread. */
+
+#include "common/err.h"
+
+#include <libpq-fe.h>
+
+#include <stdbool.h>
+
+/* Connects and sets application_name, statement_timeout, idle-in-transaction timeout and
+ * TCP keepalives. NULL on failure with *err (QD_EDB_RETRY: the server may come back).
+ * Free with PQfinish. */
+PGconn *pg_connect(const char *conninfo, const char *app_name, unsigned statement_timeout_ms,
+                   struct qd_err *err);
+
+/* OK when res has status want; otherwise fills *err from the server's message and SQLSTATE:
+ * 23505 -> QD_ECONFLICT, 23xxx/22xxx -> QD_EINVAL, 40001/40P01/08xxx/57P0x or a lost
+ * connection -> QD_EDB_RETRY, anything else QD_EDB. Does not clear res. */
+enum qd_code pg_check(PGconn *conn, const PGresult *res, ExecStatusType want,
+                      struct qd_err *err);
+
+/* Runs a parameterized statement expecting want; clears the result unless out is given. */
+enum qd_code pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                     ExecStatusType want, PGresult **out, struct qd_err *err);
+
+/* True when the connection is gone (status bad). */
+bool pg_lost(PGconn *conn);
+
+/* Escapes nothing: conninfo with any password=... value replaced by ***, for logs. */
+void pg_conninfo_redact(const char *conninfo, char *out, size_t outlen);
+
+#endif
