@@ -51,7 +51,7 @@ struct api_req {
     char                    path[512];
     char                    params[API_MAX_PARAMS][256];
     unsigned                nparams;
-    char                    request_id[40];
+    char                    request_id[72];
     char                    remote[64];
     uint64_t                start_ms;
     /* auth */

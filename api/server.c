@@ -16,6 +16,7 @@
 #include "common/date.h"
 #include "common/log.h"
 #include "daemon/config.h"
+#include "storage/pg.h"
 #include "storage/tokens_db.h"
 
 #include <arpa/inet.h>
@@ -686,7 +687,7 @@ req_create(struct api_server *s, struct MHD_Connection *conn, const char *url, c
         snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
     else
         snprintf(r->request_id, sizeof(r->request_id), "%016" PRIx64,
-                 (s->next_id++ * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)qd_now_usec());
+                 (uint64_t)((s->next_id++ * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)qd_now_usec()));
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci != NULL && ci->client_addr != NULL) {
         char host[INET6_ADDRSTRLEN] = "";
