@@ -81,9 +81,9 @@ synthetic_bars(const char *symbol, int32_t start_day, int32_t end_day, struct ba
     seed = h;
     for (int i = 0; i < 4; i++)
         r.s[i] = splitmix(&seed);
-    drift = 0.03 + 0.09 * uniform(&r);                     /* 3-12 % a year */
-    vol = 0.15 + 0.30 * uniform(&r);                       /* 15-45 % a year */
-    stress_mult = 2.0 + uniform(&r);                       /* stressed vol is 2-3x */
+    drift = 0.06 + 0.08 * uniform(&r);                     /* 6-14 % a year */
+    vol = 0.15 + 0.25 * uniform(&r);                       /* 15-40 % a year */
+    stress_mult = 1.8 + 0.7 * uniform(&r);                 /* stressed vol is 1.8-2.5x */
     price = 10.0 * exp(log(50.0) * uniform(&r));           /* start 10-500, log-uniform */
 
     for (int32_t day = 0; day <= end_day; day++) {

@@ -50,9 +50,11 @@ putf8(unsigned char *p, double d)
     put64(p, u);
 }
 
-/* Streams s as a binary COPY of (ts timestamptz, open..adj_close float8, volume int8). */
+/* Streams s as a binary COPY of (ts timestamptz, open..adj_close float8, volume int8) with the
+ * statement given (into the staging table, or straight into bars with constant columns given
+ * as defaults of a COPY target list). */
 static enum qd_code
-copy_series(PGconn *c, const struct bar_series *s, struct qd_err *err)
+copy_series(PGconn *c, const char *copy_sql, const struct bar_series *s, struct qd_err *err)
 {
     static const unsigned char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r',
                                              '\n', 0,   0,   0,   0,   0,   0,   0,    0,   0};
@@ -63,8 +65,7 @@ copy_series(PGconn *c, const struct bar_series *s, struct qd_err *err)
 
     if (buf == NULL)
         return qd_err_set(err, QD_ENOMEM, "out of memory");
-    res = PQexec(c, "COPY bars_stage (ts, open, high, low, close, adj_close, volume) "
-                    "FROM STDIN (FORMAT binary)");
+    res = PQexec(c, copy_sql);
     rc = pg_check(c, res, PGRES_COPY_IN, err);
     PQclear(res);
     if (rc != QD_OK) {
@@ -112,33 +113,32 @@ copy_series(PGconn *c, const struct bar_series *s, struct qd_err *err)
     return rc;
 }
 
-enum qd_code
-bars_db_upsert(PGconn *c, const char *symbol, const char *source, const struct bar_series *s,
-               struct bars_upsert_result *out, struct qd_err *err)
+#define STAGE_COPY                                                                                \
+    "COPY bars_stage (ts, open, high, low, close, adj_close, volume) FROM STDIN (FORMAT binary)"
+
+/* Moves the staged rows into bars. fresh: the symbol has no bar in the range (a first ingest),
+ * so a plain INSERT does, without conflict handling or comparison. *changed gets the rows
+ * written. */
+static enum qd_code
+upsert_rows(PGconn *c, const char *symbol, const char *source, const struct bar_series *s,
+            bool fresh, long long *changed, struct qd_err *err)
 {
     const char *p[2] = {symbol, source};
     PGresult *res = NULL;
-    enum qd_code rc;
+    enum qd_code rc = copy_series(c, STAGE_COPY, s, err);
 
-    out->rows = (long long)s->n;
-    out->changed = 0;
-    rc = pg_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err);
     if (rc != QD_OK)
         return rc;
-    rc = pg_exec(c,
-                 "CREATE TEMP TABLE IF NOT EXISTS bars_stage (ts timestamptz, open float8, "
-                 "high float8, low float8, close float8, adj_close float8, volume int8) "
-                 "ON COMMIT DELETE ROWS",
-                 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    if (rc == QD_OK)
-        rc = pg_exec(c, "INSERT INTO symbols (symbol) VALUES ($1) ON CONFLICT DO NOTHING", 1, p,
-                     PGRES_COMMAND_OK, NULL, err);
-    if (rc == QD_OK && s->n > 0)
-        rc = copy_series(c, s, err);
-    if (rc == QD_OK && s->n > 0)
+    if (fresh)
         rc = pg_exec(c,
-                     "WITH up AS (INSERT INTO bars AS b (symbol, interval, ts, open, high, low, "
-                     "close, adj_close, volume, source) "
+                     "INSERT INTO bars (symbol, interval, ts, open, high, low, close, adj_close, "
+                     "volume, source) SELECT $1, '1d', ts, open, high, low, close, adj_close, "
+                     "volume, $2 FROM bars_stage",
+                     2, p, PGRES_COMMAND_OK, &res, err);
+    else
+        rc = pg_exec(c,
+                     "INSERT INTO bars AS b (symbol, interval, ts, open, high, low, close, "
+                     "adj_close, volume, source) "
                      "SELECT $1, '1d', ts, open, high, low, close, adj_close, volume, $2 "
                      "FROM bars_stage "
                      "ON CONFLICT (symbol, interval, ts) DO UPDATE SET open = excluded.open, "
@@ -147,20 +147,68 @@ bars_db_upsert(PGconn *c, const char *symbol, const char *source, const struct b
                      "source = excluded.source "
                      "WHERE (b.open, b.high, b.low, b.close, b.adj_close, b.volume, b.source) "
                      "IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, "
-                     "excluded.close, excluded.adj_close, excluded.volume, excluded.source) "
-                     "RETURNING 1), "
-                     "n AS (SELECT count(*) AS n FROM up), "
-                     "v AS (UPDATE symbols SET bars_version = bars_version + 1 "
-                     "WHERE symbol = $1 AND (SELECT n FROM n) > 0 RETURNING 1) "
-                     "SELECT n, (SELECT count(*) FROM v) FROM n",
-                     2, p, PGRES_TUPLES_OK, &res, err);
-    if (rc == QD_OK && res != NULL)
-        out->changed = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
+                     "excluded.close, excluded.adj_close, excluded.volume, excluded.source)",
+                     2, p, PGRES_COMMAND_OK, &res, err);
     if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+        *changed = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
+enum qd_code
+bars_db_upsert(PGconn *c, const char *symbol, const char *source, const struct bar_series *s,
+               struct bars_upsert_result *out, struct qd_err *err)
+{
+    const char *p[3] = {symbol, NULL, NULL};
+    char first[11], last[11];
+    PGresult *res = NULL;
+    enum qd_code rc;
+    bool fresh = false;
+
+    out->rows = (long long)s->n;
+    out->changed = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        rc = pg_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+        if (rc != QD_OK)
+            return rc;
+        rc = pg_exec(c,
+                     "CREATE TEMP TABLE IF NOT EXISTS bars_stage (ts timestamptz, open float8, "
+                     "high float8, low float8, close float8, adj_close float8, volume int8) "
+                     "ON COMMIT DELETE ROWS",
+                     0, NULL, PGRES_COMMAND_OK, NULL, err);
+        if (rc == QD_OK)
+            rc = pg_exec(c, "INSERT INTO symbols (symbol) VALUES ($1) ON CONFLICT DO NOTHING", 1,
+                         p, PGRES_COMMAND_OK, NULL, err);
+        if (rc == QD_OK && s->n > 0 && attempt == 0) {
+            /* no bar of the symbol in the range yet: plain inserts, no conflict handling */
+            qd_date_format(s->day[0], first);
+            qd_date_format(s->day[s->n - 1], last);
+            p[1] = first;
+            p[2] = last;
+            rc = pg_exec(c,
+                         "SELECT NOT EXISTS (SELECT 1 FROM bars WHERE symbol = $1 AND "
+                         "interval = '1d' AND ts >= $2::date AND ts <= $3::date)",
+                         3, p, PGRES_TUPLES_OK, &res, err);
+            fresh = rc == QD_OK && PQgetvalue(res, 0, 0)[0] == 't';
+            PQclear(res);
+            res = NULL;
+        } else {
+            fresh = false;
+        }
+        if (rc == QD_OK && s->n > 0)
+            rc = upsert_rows(c, symbol, source, s, fresh, &out->changed, err);
+        if (rc == QD_OK && out->changed > 0)
+            rc = pg_exec(c, "UPDATE symbols SET bars_version = bars_version + 1 WHERE symbol = $1",
+                         1, p, PGRES_COMMAND_OK, NULL, err);
+        if (rc == QD_OK)
+            rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+        else
+            PQclear(PQexec(c, "ROLLBACK"));
+        /* a concurrent writer added rows after our check: redo with conflict handling */
+        if (rc == QD_ECONFLICT && fresh)
+            continue;
+        break;
+    }
     return rc;
 }
 

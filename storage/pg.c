@@ -15,7 +15,8 @@ pg_connect(const char *conninfo, const char *app_name, unsigned statement_timeou
     PGconn *c;
 
     snprintf(opts, sizeof(opts),
-             "-c timezone=UTC -c statement_timeout=%u -c idle_in_transaction_session_timeout=%u",
+             "-c timezone=UTC -c client_min_messages=warning -c statement_timeout=%u "
+             "-c idle_in_transaction_session_timeout=%u",
              statement_timeout_ms, statement_timeout_ms ? statement_timeout_ms * 2 : 600000);
     vals[0] = conninfo;             /* expand_dbname: a URL or key=value string */
     vals[1] = app_name;
