@@ -9,6 +9,7 @@
 #include <check.h>
 #include <jansson.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,7 +234,7 @@ START_TEST(ingest_job_and_idempotence)
     struct qt_resp r;
 
     ck_assert_str_eq(json_string_value(json_object_get(job, "status")), "succeeded");
-    ck_assert(json_real_value(json_object_get(job, "progress")) == 1.0);
+    ck_assert(json_number_value(json_object_get(job, "progress")) == 1.0);
     ck_assert_ptr_nonnull(json_string_value(json_object_get(job, "started_at")));
     ck_assert_ptr_nonnull(json_string_value(json_object_get(job, "finished_at")));
     ck_assert_int_eq(json_integer_value(json_object_get(job, "attempts")), 1);
@@ -330,25 +331,11 @@ END_TEST
 
 START_TEST(cancel_running_job)
 {
-    /* 300 symbols x 25 years keeps the workers busy long enough to cancel */
+    /* 20 symbols x 35 years keeps a worker busy long enough to cancel */
     struct qt_resp r;
     json_t *job, *done;
     long long id;
-    char body[40000];
-    size_t at = 0;
 
-    at += (size_t)snprintf(body + at, sizeof(body) - at,
-                           "{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[");
-    for (int i = 0; i < 300; i++)
-        at += (size_t)snprintf(body + at, sizeof(body) - at, "%s\"CX%03d\"", i ? "," : "", i);
-    snprintf(body + at, sizeof(body) - at,
-             "],\"start_date\":\"2000-01-01\",\"end_date\":\"2024-12-31\"}}");
-    {
-        /* the body is larger than this daemon's body_max (4 KiB): that is a 413 */
-        ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", body, &r), 0);
-        ck_assert_int_eq(r.status, 413);
-        qt_resp_free(&r);
-    }
     job = post_job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"C1\",\"C2\",\"C3\","
                    "\"C4\",\"C5\",\"C6\",\"C7\",\"C8\",\"C9\",\"C10\",\"C11\",\"C12\",\"C13\","
                    "\"C14\",\"C15\",\"C16\",\"C17\",\"C18\",\"C19\",\"C20\"],"
@@ -453,7 +440,7 @@ START_TEST(bars_csv_upload)
 
     /* CSV out */
     {
-        struct curl_slist;
+
         ck_assert_int_eq(qt_http_accept(&d, "/v1/bars/UPL", "text/csv", &r), 0);
         ck_assert_int_eq(r.status, 200);
         ck_assert_ptr_nonnull(strstr(r.body, "Date,Open,High,Low,Close,Adj Close,Volume\n"

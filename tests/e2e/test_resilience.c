@@ -9,6 +9,7 @@
 #include <check.h>
 #include <jansson.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
