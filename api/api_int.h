@@ -100,6 +100,11 @@ void api_reply_err(struct api_req *r, const struct qd_err *err);
  * the loop, else the reply fn left is sent. 503 when the pool is full or the DB is down. */
 void api_db(struct api_req *r, api_db_fn *fn);
 
+/* Route table lookup: index of the route for method+path, capturing {params}; -1 when none,
+ * with allow listing the methods the path has (empty: unknown path). */
+int api_route_lookup(const char *method, const char *path, char params[][256], unsigned *nparams,
+                     char *allow, size_t allowlen);
+
 /* Query string value or NULL. */
 const char *api_query(struct api_req *r, const char *key);
 const char *api_header(struct api_req *r, const char *name);

@@ -370,7 +370,7 @@ valid_request_id(const char *s)
 
 /* Matches a path against a template, capturing {params}. */
 static bool
-path_match(const char *tmpl, const char *path, struct api_req *r)
+path_match(const char *tmpl, const char *path, char params[][256], unsigned *nparams)
 {
     unsigned np = 0;
 
@@ -378,10 +378,10 @@ path_match(const char *tmpl, const char *path, struct api_req *r)
         if (*tmpl == '{') {
             const char *end = strchr(path, '/');
             size_t n = end ? (size_t)(end - path) : strlen(path);
-            if (n == 0 || n >= sizeof(r->params[0]) || np >= API_MAX_PARAMS)
+            if (n == 0 || n >= 256 || np >= API_MAX_PARAMS)
                 return false;
-            memcpy(r->params[np], path, n);
-            r->params[np][n] = '\0';
+            memcpy(params[np], path, n);
+            params[np][n] = '\0';
             np++;
             path += n;
             tmpl = strchr(tmpl, '}') + 1;
@@ -392,27 +392,35 @@ path_match(const char *tmpl, const char *path, struct api_req *r)
     }
     if (*tmpl != '\0' || *path != '\0')
         return false;
-    r->nparams = np;
+    *nparams = np;
     return true;
+}
+
+int
+api_route_lookup(const char *method, const char *path, char params[][256], unsigned *nparams,
+                 char *allow, size_t allowlen)
+{
+    size_t at = 0;
+
+    allow[0] = '\0';
+    for (unsigned i = 0; i < api_routes_count; i++) {
+        if (!path_match(api_routes[i].path, path, params, nparams))
+            continue;
+        if (strcmp(api_routes[i].method, method) == 0)
+            return (int)i;
+        if (at < allowlen)
+            at += (size_t)snprintf(allow + at, allowlen - at, "%s%s", at ? ", " : "",
+                                   api_routes[i].method);
+    }
+    return -1;
 }
 
 /* Finds the route; on a path match with the wrong method fills r->allow and returns -1. */
 static int
 route_find(struct api_req *r)
 {
-    size_t at = 0;
-
-    r->allow[0] = '\0';
-    for (unsigned i = 0; i < api_routes_count; i++) {
-        if (!path_match(api_routes[i].path, r->path, r))
-            continue;
-        if (strcmp(api_routes[i].method, r->method) == 0)
-            return (int)i;
-        if (at < sizeof(r->allow))
-            at += (size_t)snprintf(r->allow + at, sizeof(r->allow) - at, "%s%s", at ? ", " : "",
-                                   api_routes[i].method);
-    }
-    return -1;
+    return api_route_lookup(r->method, r->path, r->params, &r->nparams, r->allow,
+                            sizeof(r->allow));
 }
 
 bool

@@ -308,6 +308,8 @@ config_load(struct qd_config *c, const char *path, struct qd_err *err)
         else if ((uint64_t)c->heartbeat_ms >= (uint64_t)c->lease_seconds * 1000)
             rc = qd_err_field(err, QD_EINVAL, "jobs.heartbeat_ms",
                               "jobs.heartbeat_ms must be shorter than jobs.lease_seconds");
+        if (rc != QD_OK && path != NULL)
+            qd_err_prefix(err, path);
     }
     if (rc == QD_ENOMEM)
         qd_err_set(err, rc, "out of memory reading the configuration");
