@@ -72,12 +72,17 @@ DEPS     := $(LIB_OBJ:.o=.d) $(BIN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TLIB_OBJ:.o=.d
         pg-start pg-stop bench fmt
 all: $(BUILD)/quantd
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/quantd: $(BIN_OBJ) $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(OBJ)/tests/%.o: CPPFLAGS += $(TEST_CFLAGS)
 
@@ -88,7 +93,8 @@ $(BUILD)/gen/migrations.c: $(MIG_SQL) tools/embed-sql.sh
 $(OBJ)/gen/%.o: CFLAGS += -Wno-overlength-strings
 $(OBJ)/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # The unit-test runner's suite list is generated from `suite_<name>(void)` definitions.
 $(BUILD)/gen/suites.h: $(UNIT_SRC) tools/gen-suites.sh
@@ -97,11 +103,13 @@ $(BUILD)/gen/suites.h: $(UNIT_SRC) tools/gen-suites.sh
 $(OBJ)/tests/unit/main.o: $(BUILD)/gen/suites.h
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
 
 $(BUILD)/e2e/%: $(OBJ)/tests/e2e/%.o $(TLIB_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
 
 deps:
 	@sh scripts/deps.sh $(DEB_PKGS)

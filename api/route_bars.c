@@ -34,7 +34,7 @@ enum qd_code api_bars_upload_begin(struct api_req *r);
 /* ---- cache ---- */
 
 struct bars_entry {
-    char               key[96];
+    char               key[300];
     int64_t            version;
     char              *body;
     size_t             len;
@@ -186,7 +186,7 @@ encode_bars(const char *symbol, const struct bar_series *s, bool csv, struct qd_
 /* ---- GET ---- */
 
 struct bars_get {
-    char           key[96];
+    char           key[300];
     bool           csv;
     int32_t        start, end;
     int64_t        cached_version;  /* -1: nothing cached */

@@ -26,12 +26,12 @@ pg_ctl(const char *verb, const char *dir)
 }
 
 static int
-pg_url(const char *dir, char *out, size_t n)
+pg_url_db(const char *dir, const char *db, char *out, size_t n)
 {
     char cmd[512];
     FILE *p;
 
-    snprintf(cmd, sizeof(cmd), "sh scripts/pg.sh url %s", dir);
+    snprintf(cmd, sizeof(cmd), "sh scripts/pg.sh url %s %s", dir, db);
     p = popen(cmd, "r");
     if (p == NULL || fgets(out, (int)n, p) == NULL) {
         if (p)
@@ -40,6 +40,12 @@ pg_url(const char *dir, char *out, size_t n)
     }
     out[strcspn(out, "\n")] = '\0';
     return pclose(p) == 0 ? 0 : -1;
+}
+
+static int
+pg_url(const char *dir, char *out, size_t n)
+{
+    return pg_url_db(dir, "quantd", out, n);
 }
 
 static long
@@ -64,6 +70,10 @@ START_TEST(postgres_restart)
 
     ck_assert_int_eq(pg_ctl("start", "var/pg-restart"), 0);
     ck_assert_int_eq(pg_url("var/pg-restart", info, sizeof(info)), 0);
+    /* a fresh database each run, so the daemon bootstraps its admin token */
+    ck_assert_int_eq(qt_sql_exec(info, "DROP DATABASE IF EXISTS restart_test WITH (FORCE)"), 0);
+    ck_assert_int_eq(qt_sql_exec(info, "CREATE DATABASE restart_test"), 0);
+    ck_assert_int_eq(pg_url_db("var/pg-restart", "restart_test", info, sizeof(info)), 0);
     ck_assert_int_eq(qt_daemon_start(&d, info, "{\"storage\": {\"pool_size\": 2}}"), 0);
     ck_assert_int_eq(health(&d), 200);
 
