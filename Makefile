@@ -148,6 +148,7 @@ run: deps
 	sh scripts/run.sh $(BUILD)/quantd
 
 bench: all bench-deps
+	sh bench/ingest.sh
 	sh bench/http.sh
 
 install: all
