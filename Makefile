@@ -166,3 +166,4 @@ clean:
 	rm -rf build
 
 -include $(DEPS)
+.SECONDARY:

@@ -381,6 +381,9 @@ cmd_token(struct app *a, int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* a command-line tool: only warnings and errors on stderr, the secret alone on stdout */
+    if (atomic_load(&qd_log_threshold) > QD_LOG_WARNING)
+        atomic_store(&qd_log_threshold, QD_LOG_WARNING);
     c = connect_startup(&a->cfg, false);
     if (c == NULL || migrate_now(c) != 0)
         goto out;

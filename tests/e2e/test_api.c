@@ -448,6 +448,27 @@ START_TEST(bars_csv_upload)
     ck_assert_int_eq(r.status, 415);
     qt_resp_free(&r);
 
+    /* over server.bars_upload_max (200,000 bytes here): 413, nothing kept */
+    {
+        size_t n = 0, cap = 400000;
+        char *big = malloc(cap);
+        int32_t day = 16000;
+        n += (size_t)snprintf(big, cap, "Date,Open,High,Low,Close,Volume\n");
+        while (n < 250000) {
+            char d10[16];
+            int y = 2000 + (day - 16000) / 300, m = 1 + ((day - 16000) / 25) % 12,
+                dd = 1 + (day - 16000) % 25;
+            snprintf(d10, sizeof(d10), "%04d-%02d-%02d", y, m, dd);
+            n += (size_t)snprintf(big + n, cap - n, "%s,10,11,9,10,100\n", d10);
+            day++;
+        }
+        ck_assert_int_eq(qt_http(&d, "PUT", "/v1/bars/BIG", d.token, "text/csv", big, n, &r), 0);
+        ck_assert_int_eq(r.status, 413);
+        qt_resp_free(&r);
+        free(big);
+        ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE symbol = 'BIG'"), 0);
+    }
+
     /* CSV out */
     {
 

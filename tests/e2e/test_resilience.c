@@ -217,6 +217,54 @@ START_TEST(sigterm_drains_and_requeues)
 }
 END_TEST
 
+START_TEST(transient_failure_retried_with_backoff)
+{
+    struct qt_daemon d;
+    struct qt_resp r;
+    char info[512], body[4096];
+    size_t at = 0;
+    long long id, expected;
+    json_t *done;
+    int status;
+    bool running = false;
+
+    ck_assert_int_eq(qt_db_create("e2e_retry", info, sizeof(info)), 0);
+    ck_assert_int_eq(qt_daemon_start(&d, info, "{\"jobs\": {\"workers\": 1, \"poll_ms\": 50, "
+                                               "\"backoff_base_ms\": 300}}"),
+                     0);
+    at += (size_t)snprintf(body + at, sizeof(body) - at,
+                           "{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[");
+    for (int i = 0; i < 40; i++)
+        at += (size_t)snprintf(body + at, sizeof(body) - at, "%s\"R%02d\"", i ? "," : "", i);
+    snprintf(body + at, sizeof(body) - at,
+             "],\"start_date\":\"1995-01-01\",\"end_date\":\"2024-12-31\"}}");
+    ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", body, &r), 0);
+    ck_assert_int_eq(r.status, 202);
+    id = json_integer_value(json_object_get(r.json, "id"));
+    qt_resp_free(&r);
+    for (int i = 0; i < 300 && !running; i++) {
+        usleep(20000);
+        running = qt_sql_int(info, "SELECT count(DISTINCT symbol) FROM bars") >= 2;
+    }
+    ck_assert(running);
+    /* the worker's database session dies under it: a transient failure */
+    ck_assert_int_eq(qt_sql_int(info, "SELECT count(pg_terminate_backend(pid)) FROM "
+                                      "pg_stat_activity WHERE application_name LIKE 'quantd/job%' "
+                                      "AND datname = current_database()"),
+                     1);
+    done = qt_wait_job(&d, id, 120000);
+    ck_assert_ptr_nonnull(done);
+    ck_assert_str_eq(json_string_value(json_object_get(done, "status")), "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(done, "attempts")), 2);
+    json_decref(done);
+    expected = qt_sql_int(info, "SELECT count(*) FROM generate_series('1995-01-01'::date, "
+                                "'2024-12-31'::date, '1 day') g WHERE extract(isodow FROM g) < 6");
+    ck_assert_int_eq(qt_sql_int(info, "SELECT count(*) FROM bars"), 40 * expected);
+    ck_assert_int_eq(qt_daemon_signal_wait(&d, SIGTERM, 20000, &status), 0);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -229,6 +277,7 @@ main(void)
     tcase_add_test(tc, postgres_restart);
     tcase_add_test(tc, kill9_during_job);
     tcase_add_test(tc, sigterm_drains_and_requeues);
+    tcase_add_test(tc, transient_failure_retried_with_backoff);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
