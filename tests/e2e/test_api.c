@@ -455,7 +455,7 @@ START_TEST(bars_csv_upload)
         int32_t day = 16000;
         n += (size_t)snprintf(big, cap, "Date,Open,High,Low,Close,Volume\n");
         while (n < 250000) {
-            char d10[16];
+            char d10[64];
             int y = 2000 + (day - 16000) / 300, m = 1 + ((day - 16000) / 25) % 12,
                 dd = 1 + (day - 16000) % 25;
             snprintf(d10, sizeof(d10), "%04d-%02d-%02d", y, m, dd);
