@@ -68,7 +68,7 @@ E2E_BIN  := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/e2e/%)
 DEPS     := $(LIB_OBJ:.o=.d) $(BIN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TLIB_OBJ:.o=.d) \
             $(E2E_SRC:%.c=$(OBJ)/%.d)
 
-.PHONY: all check unit e2e contract lint asan tsan run install deps bench-deps clean \
+.PHONY: all check unit e2e contract lint asan tsan valgrind run install deps bench-deps clean \
         pg-start pg-stop bench fmt
 all: $(BUILD)/quantd
 
@@ -131,6 +131,12 @@ lint: $(BUILD)/quantd
 check: deps
 	$(MAKE) all unit lint e2e
 	@echo "make check: all suites passed"
+
+# The daemon under valgrind memcheck through the end-to-end suites (slow; not part of check).
+valgrind: all $(E2E_BIN)
+	QUANTD_BIN=tests/e2e/valgrind-quantd.sh CK_TIMEOUT_MULTIPLIER=4 sh tests/e2e/run.sh $(E2E_BIN)
+	CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --error-exitcode=99 $(BUILD)/unit-tests
 
 asan: deps
 	$(MAKE) MODE=asan unit e2e
