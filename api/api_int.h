@@ -92,6 +92,10 @@ void api_reply_json(struct api_req *r, int status, json_t *body);        /* stea
 void api_reply_text_json(struct api_req *r, int status, char *json_text); /* takes the text */
 void api_error(struct api_req *r, int status, const char *code, const char *field,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The usual end of a *_db function: rc == QD_OK replies status with the JSON text json (taken),
+ * otherwise the error. */
+void api_reply_db(struct api_req *r, enum qd_code rc, int status, char *json,
+                  const struct qd_err *err);
 /* Maps err->code to a status (EINVAL 400, ENOTFOUND 404, ECONFLICT 409, ETOOBIG 413,
  * EBUSY/EDB_RETRY 503 + Retry-After, ...). */
 void api_reply_err(struct api_req *r, const struct qd_err *err);

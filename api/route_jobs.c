@@ -161,13 +161,11 @@ static void
 jobs_list_db(struct api_req *r, PGconn *conn)
 {
     struct job_list *l = r->ctx;
-    char *json;
+    char *json = NULL;
     struct qd_err err;
+    enum qd_code rc = jobs_db_list(conn, l->status, l->type, l->limit, l->cursor, &json, &err);
 
-    if (jobs_db_list(conn, l->status, l->type, l->limit, l->cursor, &json, &err) != QD_OK)
-        api_reply_err(r, &err);
-    else
-        api_reply_text_json(r, 200, json);
+    api_reply_db(r, rc, 200, json, &err);
 }
 
 static bool
@@ -233,13 +231,11 @@ api_jobs_list(struct api_req *r)
 static void
 jobs_get_db(struct api_req *r, PGconn *conn)
 {
-    char *json;
+    char *json = NULL;
     struct qd_err err;
+    enum qd_code rc = jobs_db_get(conn, r->id, &json, &err);
 
-    if (jobs_db_get(conn, r->id, &json, &err) != QD_OK)
-        api_reply_err(r, &err);
-    else
-        api_reply_text_json(r, 200, json);
+    api_reply_db(r, rc, 200, json, &err);
 }
 
 void
@@ -683,13 +679,11 @@ api_schedules_post(struct api_req *r)
 static void
 sched_list_db(struct api_req *r, PGconn *conn)
 {
-    char *json;
+    char *json = NULL;
     struct qd_err err;
+    enum qd_code rc = schedules_db_list(conn, &json, &err);
 
-    if (schedules_db_list(conn, &json, &err) != QD_OK)
-        api_reply_err(r, &err);
-    else
-        api_reply_text_json(r, 200, json);
+    api_reply_db(r, rc, 200, json, &err);
 }
 
 void
@@ -701,13 +695,11 @@ api_schedules_list(struct api_req *r)
 static void
 sched_get_db(struct api_req *r, PGconn *conn)
 {
-    char *json;
+    char *json = NULL;
     struct qd_err err;
+    enum qd_code rc = schedules_db_get(conn, r->params[0], &json, &err);
 
-    if (schedules_db_get(conn, r->params[0], &json, &err) != QD_OK)
-        api_reply_err(r, &err);
-    else
-        api_reply_text_json(r, 200, json);
+    api_reply_db(r, rc, 200, json, &err);
 }
 
 void

@@ -274,13 +274,11 @@ api_tokens_post(struct api_req *r)
 static void
 tokens_list_db(struct api_req *r, PGconn *conn)
 {
-    char *json;
+    char *json = NULL;
     struct qd_err err;
+    enum qd_code rc = tokens_db_list(conn, &json, &err);
 
-    if (tokens_db_list(conn, &json, &err) != QD_OK)
-        api_reply_err(r, &err);
-    else
-        api_reply_text_json(r, 200, json);
+    api_reply_db(r, rc, 200, json, &err);
 }
 
 static void
@@ -319,13 +317,11 @@ api_tokens_delete(struct api_req *r)
 static void
 symbols_db(struct api_req *r, PGconn *conn)
 {
-    char *json;
+    char *json = NULL;
     struct qd_err err;
+    enum qd_code rc = bars_db_symbols(conn, &json, &err);
 
-    if (bars_db_symbols(conn, &json, &err) != QD_OK)
-        api_reply_err(r, &err);
-    else
-        api_reply_text_json(r, 200, json);
+    api_reply_db(r, rc, 200, json, &err);
 }
 
 static void

@@ -236,6 +236,15 @@ api_reply_err(struct api_req *r, const struct qd_err *err)
                   "%s", err->msg);
 }
 
+void
+api_reply_db(struct api_req *r, enum qd_code rc, int status, char *json, const struct qd_err *err)
+{
+    if (rc == QD_OK)
+        api_reply_text_json(r, status, json);
+    else
+        api_reply_err(r, err);
+}
+
 static void
 add_cors(struct api_req *r, struct MHD_Response *resp)
 {

@@ -61,6 +61,46 @@ health(struct qt_daemon *d)
     return st;
 }
 
+/* Queues ingest_equity for nsym symbols PREFIX00.. over 1995-2024 and waits until at least
+ * min_symbols of them have bars, so the job is mid-way. Returns the job id. */
+static long long
+submit_long_ingest(struct qt_daemon *d, const char *info, const char *prefix, int nsym,
+                   int min_symbols)
+{
+    struct qt_resp r;
+    char body[4096], sql[96];
+    size_t at = 0;
+    long long id;
+    bool running = false;
+
+    at += (size_t)snprintf(body + at, sizeof(body) - at,
+                           "{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[");
+    for (int i = 0; i < nsym; i++)
+        at += (size_t)snprintf(body + at, sizeof(body) - at, "%s\"%s%02d\"", i ? "," : "",
+                               prefix, i);
+    snprintf(body + at, sizeof(body) - at,
+             "],\"start_date\":\"1995-01-01\",\"end_date\":\"2024-12-31\"}}");
+    ck_assert_int_eq(qt_post_json(d, "/v1/jobs", body, &r), 0);
+    ck_assert_int_eq(r.status, 202);
+    id = json_integer_value(json_object_get(r.json, "id"));
+    qt_resp_free(&r);
+    snprintf(sql, sizeof(sql), "SELECT (count(DISTINCT symbol) >= %d)::int FROM bars", min_symbols);
+    for (int i = 0; i < 500 && !running; i++) {
+        usleep(20000);
+        running = qt_sql_int(info, sql) == 1;
+    }
+    ck_assert_msg(running, "the job wrote %d symbols in time", min_symbols);
+    return id;
+}
+
+/* Business days 1995-01-01..2024-12-31: the rows per symbol of submit_long_ingest. */
+static long long
+long_ingest_rows(const char *info)
+{
+    return qt_sql_int(info, "SELECT count(*) FROM generate_series('1995-01-01'::date, "
+                            "'2024-12-31'::date, '1 day') g WHERE extract(isodow FROM g) < 6");
+}
+
 START_TEST(postgres_restart)
 {
     struct qt_daemon d;
@@ -125,34 +165,16 @@ END_TEST
 START_TEST(kill9_during_job)
 {
     struct qt_daemon d;
-    struct qt_resp r;
-    char info[512], body[4096];
-    size_t at = 0;
+    char info[512];
     long long id, expected;
     json_t *done;
     int status;
-    bool running = false;
 
     ck_assert_int_eq(qt_db_create("e2e_kill9", info, sizeof(info)), 0);
     ck_assert_int_eq(qt_daemon_start(&d, info, "{\"jobs\": {\"workers\": 1, \"lease_seconds\": 2, "
                                                "\"heartbeat_ms\": 300, \"poll_ms\": 100}}"),
                      0);
-    at += (size_t)snprintf(body + at, sizeof(body) - at,
-                           "{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[");
-    for (int i = 0; i < 60; i++)
-        at += (size_t)snprintf(body + at, sizeof(body) - at, "%s\"K%02d\"", i ? "," : "", i);
-    snprintf(body + at, sizeof(body) - at,
-             "],\"start_date\":\"1995-01-01\",\"end_date\":\"2024-12-31\"}}");
-    ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", body, &r), 0);
-    ck_assert_int_eq(r.status, 202);
-    id = json_integer_value(json_object_get(r.json, "id"));
-    qt_resp_free(&r);
-    /* kill it once some symbols are written */
-    for (int i = 0; i < 300 && !running; i++) {
-        usleep(20000);
-        running = qt_sql_int(info, "SELECT count(DISTINCT symbol) FROM bars") >= 3;
-    }
-    ck_assert(running);
+    id = submit_long_ingest(&d, info, "K", 60, 3);
     qt_daemon_kill9(&d);
     ck_assert_int_eq(qt_sql_int(info, "SELECT count(*) FROM jobs WHERE status = 'running'"), 1);
 
@@ -163,8 +185,7 @@ START_TEST(kill9_during_job)
     ck_assert_int_eq(json_integer_value(json_object_get(done, "attempts")), 2);
     json_decref(done);
     /* exactly one row per symbol and business day: nothing doubled */
-    expected = qt_sql_int(info, "SELECT count(*) FROM generate_series('1995-01-01'::date, "
-                                "'2024-12-31'::date, '1 day') g WHERE extract(isodow FROM g) < 6");
+    expected = long_ingest_rows(info);
     ck_assert_int_eq(qt_sql_int(info, "SELECT count(*) FROM bars"), 60 * expected);
     ck_assert_int_eq(qt_sql_int(info, "SELECT count(*) FROM (SELECT symbol, ts FROM bars GROUP BY "
                                       "1, 2 HAVING count(*) > 1) x"),
@@ -177,32 +198,15 @@ END_TEST
 START_TEST(sigterm_drains_and_requeues)
 {
     struct qt_daemon d;
-    struct qt_resp r;
-    char info[512], body[4096];
-    size_t at = 0;
+    char info[512];
     long long id;
     int status;
-    bool running = false;
 
     ck_assert_int_eq(qt_db_create("e2e_sigterm", info, sizeof(info)), 0);
     ck_assert_int_eq(qt_daemon_start(&d, info, "{\"server\": {\"drain_timeout_ms\": 300}, "
                                                "\"jobs\": {\"workers\": 1, \"poll_ms\": 100}}"),
                      0);
-    at += (size_t)snprintf(body + at, sizeof(body) - at,
-                           "{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[");
-    for (int i = 0; i < 80; i++)
-        at += (size_t)snprintf(body + at, sizeof(body) - at, "%s\"T%02d\"", i ? "," : "", i);
-    snprintf(body + at, sizeof(body) - at,
-             "],\"start_date\":\"1995-01-01\",\"end_date\":\"2024-12-31\"}}");
-    ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", body, &r), 0);
-    ck_assert_int_eq(r.status, 202);
-    id = json_integer_value(json_object_get(r.json, "id"));
-    qt_resp_free(&r);
-    for (int i = 0; i < 300 && !running; i++) {
-        usleep(20000);
-        running = qt_sql_int(info, "SELECT count(DISTINCT symbol) FROM bars") >= 1;
-    }
-    ck_assert(running);
+    id = submit_long_ingest(&d, info, "T", 80, 1);
     ck_assert_int_eq(qt_daemon_signal_wait(&d, SIGTERM, 20000, &status), 0);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
     /* the unfinished job went back to the queue, its attempt not counted */
@@ -220,33 +224,16 @@ END_TEST
 START_TEST(transient_failure_retried_with_backoff)
 {
     struct qt_daemon d;
-    struct qt_resp r;
-    char info[512], body[4096];
-    size_t at = 0;
+    char info[512];
     long long id, expected;
     json_t *done;
     int status;
-    bool running = false;
 
     ck_assert_int_eq(qt_db_create("e2e_retry", info, sizeof(info)), 0);
     ck_assert_int_eq(qt_daemon_start(&d, info, "{\"jobs\": {\"workers\": 1, \"poll_ms\": 50, "
                                                "\"backoff_base_ms\": 300}}"),
                      0);
-    at += (size_t)snprintf(body + at, sizeof(body) - at,
-                           "{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[");
-    for (int i = 0; i < 40; i++)
-        at += (size_t)snprintf(body + at, sizeof(body) - at, "%s\"R%02d\"", i ? "," : "", i);
-    snprintf(body + at, sizeof(body) - at,
-             "],\"start_date\":\"1995-01-01\",\"end_date\":\"2024-12-31\"}}");
-    ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", body, &r), 0);
-    ck_assert_int_eq(r.status, 202);
-    id = json_integer_value(json_object_get(r.json, "id"));
-    qt_resp_free(&r);
-    for (int i = 0; i < 300 && !running; i++) {
-        usleep(20000);
-        running = qt_sql_int(info, "SELECT count(DISTINCT symbol) FROM bars") >= 2;
-    }
-    ck_assert(running);
+    id = submit_long_ingest(&d, info, "R", 40, 2);
     /* the worker's database session dies under it: a transient failure */
     ck_assert_int_eq(qt_sql_int(info, "SELECT count(pg_terminate_backend(pid)) FROM "
                                       "pg_stat_activity WHERE application_name LIKE 'quantd/job%' "
@@ -257,8 +244,7 @@ START_TEST(transient_failure_retried_with_backoff)
     ck_assert_str_eq(json_string_value(json_object_get(done, "status")), "succeeded");
     ck_assert_int_eq(json_integer_value(json_object_get(done, "attempts")), 2);
     json_decref(done);
-    expected = qt_sql_int(info, "SELECT count(*) FROM generate_series('1995-01-01'::date, "
-                                "'2024-12-31'::date, '1 day') g WHERE extract(isodow FROM g) < 6");
+    expected = long_ingest_rows(info);
     ck_assert_int_eq(qt_sql_int(info, "SELECT count(*) FROM bars"), 40 * expected);
     ck_assert_int_eq(qt_daemon_signal_wait(&d, SIGTERM, 20000, &status), 0);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
