@@ -1,0 +1,359 @@
+/*
+ * Equity engine (see equity.h and docs/engine.md). Pure; any thread. eq_sma_sweep starts its
+ * own threads for the grid and joins them before it returns.
+ */
+#include "engines/equity.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const eq_metric_names[EQ_NUM_METRICS] = {
+    "final_value",  "total_return",  "cagr",
+    "annual_volatility", "sharpe_ratio", "sortino_ratio",
+    "max_drawdown", "max_drawdown_duration_days", "calmar_ratio",
+    "win_rate",     "profit_factor", "avg_trade_return",
+    "num_trades",   "exposure",      "turnover",
+};
+
+void
+eq_metrics_array(const struct eq_metrics *m, double out[EQ_NUM_METRICS])
+{
+    const double v[EQ_NUM_METRICS] = {
+        m->final_value,  m->total_return,  m->cagr,
+        m->annual_volatility, m->sharpe_ratio, m->sortino_ratio,
+        m->max_drawdown, m->max_drawdown_duration_days, m->calmar_ratio,
+        m->win_rate,     m->profit_factor, m->avg_trade_return,
+        m->num_trades,   m->exposure,      m->turnover,
+    };
+    memcpy(out, v, sizeof(v));
+}
+
+/* ---- simulation ---- */
+
+struct sim {
+    const struct eq_sim_params *p;
+    double cash, shares;
+    double entry_cost;              /* notional + fee paid to enter */
+    double entry_price, entry_fee;
+    int32_t entry_day;
+    double traded_notional;
+    /* closed trades */
+    long   closed, wins;
+    double gross_win, gross_loss, sum_trade_ret;
+    struct eq_trade *trades;
+    size_t max_trades, ntrades;
+};
+
+static double
+fee_for(const struct eq_sim_params *p, double notional, double size)
+{
+    double fee = notional * p->fee_rate + size * p->fee_per_share;
+
+    return fee < p->fee_minimum ? p->fee_minimum : fee;
+}
+
+static void
+buy(struct sim *s, double px, int32_t day)
+{
+    const struct eq_sim_params *p = s->p;
+    double fill = px * (1.0 + p->slippage_bps * 1e-4);
+    double size = s->cash / (fill * (1.0 + p->fee_rate) + p->fee_per_share), notional, fee;
+
+    if (!p->fractional)
+        size = floor(size);
+    if (size > 0 && fee_for(p, size * fill, size) > size * fill * p->fee_rate +
+                                                      size * p->fee_per_share) {
+        /* the minimum fee applies: spend what is left after it */
+        size = (s->cash - p->fee_minimum) / fill;
+        if (!p->fractional)
+            size = floor(size);
+    }
+    if (!(size > 0))
+        return;
+    notional = size * fill;
+    fee = fee_for(p, notional, size);
+    s->cash -= notional + fee;
+    s->shares = size;
+    s->entry_cost = notional + fee;
+    s->entry_price = fill;
+    s->entry_fee = fee;
+    s->entry_day = day;
+    s->traded_notional += notional;
+}
+
+static void
+sell(struct sim *s, double px, int32_t day)
+{
+    const struct eq_sim_params *p = s->p;
+    double fill = px * (1.0 - p->slippage_bps * 1e-4);
+    double notional = s->shares * fill, fee = fee_for(p, notional, s->shares);
+    double pnl = notional - fee - s->entry_cost;
+
+    s->cash += notional - fee;
+    s->traded_notional += notional;
+    s->closed++;
+    if (pnl > 0) {
+        s->wins++;
+        s->gross_win += pnl;
+    } else {
+        s->gross_loss -= pnl;
+    }
+    s->sum_trade_ret += pnl / s->entry_cost;
+    if (s->trades != NULL && s->ntrades < s->max_trades)
+        s->trades[s->ntrades++] = (struct eq_trade){.entry_day = s->entry_day,
+                                                    .exit_day = day,
+                                                    .entry_price = s->entry_price,
+                                                    .exit_price = fill,
+                                                    .size = s->shares,
+                                                    .pnl = pnl,
+                                                    .fees = s->entry_fee + fee};
+    s->shares = 0;
+}
+
+void
+eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_sim_params *p,
+            struct eq_metrics *m, double *equity, struct eq_trade *trades, size_t max_trades,
+            size_t *ntrades)
+{
+    struct sim s = {.p = p, .cash = p->initial_capital, .trades = trades,
+                    .max_trades = max_trades};
+    double prev = p->initial_capital, peak = p->initial_capital, mdd = 0, eq = prev;
+    double sum_r = 0, sum_r2 = 0, sum_down2 = 0, sum_eq = 0;
+    double rf_d = pow(1.0 + p->risk_free_rate, 1.0 / 252.0) - 1.0;
+    int32_t peak_day = mk->n ? mk->day[0] : 0, max_dur = 0;
+    size_t n = mk->n, nret = 0, held = 0;
+
+    for (size_t t = 0; t < n; t++) {
+        int8_t want = p->fill_close ? target[t] : (t > 0 ? target[t - 1] : 0);
+        double px = p->fill_close ? mk->close[t] : mk->open[t];
+
+        if (want && s.shares == 0)
+            buy(&s, px, mk->day[t]);
+        else if (!want && s.shares > 0)
+            sell(&s, px, mk->day[t]);
+        eq = s.cash + s.shares * mk->close[t];
+        if (equity)
+            equity[t] = eq;
+        held += s.shares > 0;
+        sum_eq += eq;
+        if (t > 0) {
+            double r = eq / prev - 1.0, ex = r - rf_d;
+            sum_r += r;
+            sum_r2 += r * r;
+            if (ex < 0)
+                sum_down2 += ex * ex;
+            nret++;
+        }
+        prev = eq;
+        if (eq >= peak) {
+            /* at or above the peak: a drawdown episode (if any) ended; its length was counted
+             * while it lasted */
+            peak = eq;
+            peak_day = mk->day[t];
+        } else {
+            double dd = 1.0 - eq / peak;
+            if (dd > mdd)
+                mdd = dd;
+            if (mk->day[t] - peak_day > max_dur)
+                max_dur = mk->day[t] - peak_day;
+        }
+    }
+    if (ntrades)
+        *ntrades = s.ntrades;
+    if (trades != NULL && s.shares > 0 && s.ntrades < max_trades)
+        trades[(*ntrades)++] = (struct eq_trade){.entry_day = s.entry_day,
+                                                 .exit_day = -1,
+                                                 .entry_price = s.entry_price,
+                                                 .exit_price = n ? mk->close[n - 1] : NAN,
+                                                 .size = s.shares,
+                                                 .pnl = s.shares * (n ? mk->close[n - 1] : 0) -
+                                                        s.entry_cost,
+                                                 .fees = s.entry_fee};
+    m->final_value = eq;
+    m->total_return = eq / p->initial_capital - 1.0;
+    m->cagr = nret ? pow(eq / p->initial_capital, 252.0 / (double)nret) - 1.0 : NAN;
+    if (nret >= 2) {
+        double mean = sum_r / (double)nret;
+        double var = (sum_r2 - (double)nret * mean * mean) / (double)(nret - 1);
+        double sd = var > 0 ? sqrt(var) : 0, down = sqrt(sum_down2 / (double)nret);
+        m->annual_volatility = sd * sqrt(252.0);
+        m->sharpe_ratio = sd > 0 ? (mean - rf_d) / sd * sqrt(252.0) : NAN;
+        m->sortino_ratio = down > 0 ? (mean - rf_d) / down * sqrt(252.0) : NAN;
+    } else {
+        m->annual_volatility = m->sharpe_ratio = m->sortino_ratio = NAN;
+    }
+    m->max_drawdown = mdd;
+    m->max_drawdown_duration_days = max_dur;
+    m->calmar_ratio = mdd > 0 ? m->cagr / mdd : NAN;
+    m->num_trades = (double)s.closed;
+    m->win_rate = s.closed ? (double)s.wins / (double)s.closed : NAN;
+    m->profit_factor = s.gross_loss > 0 ? s.gross_win / s.gross_loss : NAN;
+    m->avg_trade_return = s.closed ? s.sum_trade_ret / (double)s.closed : NAN;
+    m->exposure = n ? (double)held / (double)n : NAN;
+    m->turnover = nret && sum_eq > 0
+                      ? s.traded_notional / (sum_eq / (double)n) / ((double)nret / 252.0)
+                      : NAN;
+}
+
+/* ---- ticks and crossovers ---- */
+
+enum qd_code
+eq_ticks_init(struct eq_ticks *t, const double *close, size_t n, struct qd_err *err)
+{
+    static const double scales[] = {1e2, 1e4, 1e6, 1e8};
+
+    memset(t, 0, sizeof(*t));
+    for (size_t k = 0; k < sizeof(scales) / sizeof(scales[0]); k++) {
+        double sc = scales[k];
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++) {
+            double v = close[i] * sc, r = nearbyint(v);
+            /* the close is exactly a whole number of ticks (and prefix sums stay far from
+             * int64 limits; cross products are taken in 128 bits) */
+            ok = fabs(r) < 1e13 && r / sc == close[i] && fabs(v - r) < 0.5;
+        }
+        if (!ok)
+            continue;
+        t->prefix = malloc((n + 1) * sizeof(*t->prefix));
+        if (t->prefix == NULL)
+            return qd_err_set(err, QD_ENOMEM, "out of memory");
+        t->prefix[0] = 0;
+        for (size_t i = 0; i < n; i++)
+            t->prefix[i + 1] = t->prefix[i] + (int64_t)nearbyint(close[i] * sc);
+        t->n = n;
+        t->scale = sc;
+        return QD_OK;
+    }
+    return qd_err_set(err, QD_EINVAL,
+                      "prices have more than 8 decimals or are too large for exact averages");
+}
+
+void
+eq_ticks_release(struct eq_ticks *t)
+{
+    free(t->prefix);
+    t->prefix = NULL;
+}
+
+/* sign(SMA_fast - SMA_slow) at bar i, exactly: sign(sum_fast * slow - sum_slow * fast). */
+static inline int
+cross_sign(const int64_t *pre, size_t i, unsigned fast, unsigned slow)
+{
+    __int128 sf = pre[i + 1] - pre[i + 1 - fast], ss = pre[i + 1] - pre[i + 1 - slow];
+    __int128 d = sf * (__int128)slow - ss * (__int128)fast;
+
+    return (d > 0) - (d < 0);
+}
+
+void
+eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int8_t *target)
+{
+    size_t n = t->n, first = (fast > slow ? fast : slow) - 1;
+    int last = 0;
+    int8_t state = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (i >= first) {
+            int sg = cross_sign(t->prefix, i, fast, slow);
+            if (sg != 0) {
+                if (last != 0 && sg != last)
+                    state = sg > 0;
+                last = sg;
+            }
+        }
+        target[i] = state;
+    }
+}
+
+size_t
+eq_sma_grid_size(unsigned lo, unsigned hi)
+{
+    size_t k = hi >= lo ? hi - lo + 1 : 0;
+
+    return k * (k - (k > 0)) / 2;
+}
+
+struct sweep {
+    const struct eq_market     *mk;
+    const struct eq_ticks      *t;
+    const struct eq_sim_params *p;
+    unsigned                    lo, hi, nthreads;
+    const volatile int         *cancel;
+    struct eq_metrics          *out;
+    unsigned                   *pairs;      /* (fast, slow) per grid index */
+    size_t                      npairs;
+};
+
+struct sweep_worker {
+    struct sweep *sw;
+    unsigned      index;
+    pthread_t     thread;
+    bool          started;
+    int           rc;
+};
+
+static void *
+sweep_main(void *arg)
+{
+    struct sweep_worker *w = arg;
+    struct sweep *sw = w->sw;
+    int8_t *target = malloc(sw->mk->n ? sw->mk->n : 1);
+
+    w->rc = target ? QD_OK : QD_ENOMEM;
+    /* grid points are dealt round-robin; each writes only its own slot of out */
+    for (size_t k = w->index; target && k < sw->npairs; k += sw->nthreads) {
+        if (sw->cancel && *sw->cancel) {
+            w->rc = QD_ECANCELED;
+            break;
+        }
+        eq_sma_cross_targets(sw->t, sw->pairs[2 * k], sw->pairs[2 * k + 1], target);
+        eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
+    }
+    free(target);
+    return NULL;
+}
+
+enum qd_code
+eq_sma_sweep(const struct eq_market *mk, const struct eq_ticks *t, unsigned lo, unsigned hi,
+             const struct eq_sim_params *p, unsigned threads, const volatile int *cancel,
+             struct eq_metrics *out, struct qd_err *err)
+{
+    struct sweep sw = {.mk = mk, .t = t, .p = p, .lo = lo, .hi = hi, .cancel = cancel,
+                       .out = out};
+    struct sweep_worker ws[64];
+    enum qd_code rc = QD_OK;
+    size_t k = 0;
+
+    if (lo < 1 || hi < lo || t->n != mk->n)
+        return qd_err_set(err, QD_EINVAL, "bad grid or market");
+    sw.npairs = eq_sma_grid_size(lo, hi);
+    sw.pairs = malloc(2 * sw.npairs * sizeof(*sw.pairs) + 1);
+    if (sw.pairs == NULL)
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
+    for (unsigned f = lo; f <= hi; f++)
+        for (unsigned s = f + 1; s <= hi; s++) {
+            sw.pairs[2 * k] = f;
+            sw.pairs[2 * k + 1] = s;
+            k++;
+        }
+    sw.nthreads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+    for (unsigned i = 0; i < sw.nthreads; i++) {
+        ws[i] = (struct sweep_worker){.sw = &sw, .index = i};
+        ws[i].started = sw.nthreads > 1 &&
+                        pthread_create(&ws[i].thread, NULL, sweep_main, &ws[i]) == 0;
+        if (!ws[i].started)
+            sweep_main(&ws[i]);     /* one thread, or no new thread could start: run it here */
+    }
+    for (unsigned i = 0; i < sw.nthreads; i++) {
+        if (ws[i].started)
+            pthread_join(ws[i].thread, NULL);
+        if (ws[i].rc != QD_OK && rc == QD_OK)
+            rc = (enum qd_code)ws[i].rc;
+    }
+    free(sw.pairs);
+    if (rc != QD_OK)
+        return qd_err_set(err, rc, rc == QD_ECANCELED ? "cancelled" : "out of memory");
+    return QD_OK;
+}

@@ -1,0 +1,85 @@
+#ifndef ENGINES_EQUITY_H
+#define ENGINES_EQUITY_H
+
+/*
+ * The vectorized equity engine, first part: a long-only, single-symbol portfolio simulation
+ * driven by a target-position series, the metrics of DESIGN §7 (docs/metrics.md), and the
+ * SMA-crossover signal with exact tie detection (docs/engine.md), including a whole-grid sweep
+ * that shares one rolling sum per window across grid points.
+ * Pure: no I/O, no globals, deterministic; any thread. Arrays are caller-owned.
+ */
+
+#include "common/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct eq_market {
+    size_t         n;
+    const int32_t *day;             /* days since 1970-01-01, increasing */
+    const double  *open, *close;
+};
+
+struct eq_sim_params {
+    double initial_capital;         /* > 0 */
+    double fee_rate;                /* fraction of notional, e.g. 0.001 */
+    double fee_per_share;
+    double fee_minimum;
+    double slippage_bps;            /* buys fill higher, sells lower */
+    bool   fill_close;              /* false: next bar's open (default); true: the signal bar's close */
+    bool   fractional;              /* false: whole shares */
+    double risk_free_rate;          /* annual, for Sharpe and Sortino */
+};
+
+struct eq_trade {
+    int32_t entry_day, exit_day;    /* exit_day -1: still open at the end */
+    double  entry_price, exit_price, size, pnl, fees;
+};
+
+struct eq_metrics {
+    double final_value, total_return, cagr, annual_volatility, sharpe_ratio, sortino_ratio;
+    double max_drawdown, max_drawdown_duration_days, calmar_ratio, win_rate, profit_factor;
+    double avg_trade_return, num_trades, exposure, turnover;
+};
+#define EQ_NUM_METRICS 15
+extern const char *const eq_metric_names[EQ_NUM_METRICS];
+/* The metrics in eq_metric_names order. */
+void eq_metrics_array(const struct eq_metrics *m, double out[EQ_NUM_METRICS]);
+
+/* Runs the simulation. target[t] is the position wanted after bar t's close (1 long, 0 flat);
+ * it is filled at bar t+1's open (or bar t's close with fill_close). equity (n values) and
+ * trades (up to max_trades; *ntrades gets how many, closed and the open one) may be NULL. */
+void eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_sim_params *p,
+                 struct eq_metrics *m, double *equity, struct eq_trade *trades, size_t max_trades,
+                 size_t *ntrades);
+
+/* ---- SMA crossover with exact ties ---- */
+
+/* Prices as integers: the smallest scale of 1e2, 1e4, 1e6, 1e8 at which every close is exactly
+ * a whole number of ticks. Then window sums are exact and two moving averages are compared
+ * exactly by cross-multiplying sums (fast_sum * slow == slow_sum * fast is an exact tie).
+ * QD_EINVAL when the prices have more decimals than that (or are too large). */
+struct eq_ticks {
+    int64_t *prefix;                /* n + 1 prefix sums of the closes in ticks */
+    size_t   n;
+    double   scale;
+};
+enum qd_code eq_ticks_init(struct eq_ticks *t, const double *close, size_t n, struct qd_err *err);
+void eq_ticks_release(struct eq_ticks *t);
+
+/* Target series of the SMA(fast) / SMA(slow) crossover, long only: a cross is a change of the
+ * sign of fast - slow against its last non-zero value (an exact tie is 0 and never a cross);
+ * an upward cross sets the target to 1, a downward one to 0. Both averages must be defined. */
+void eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int8_t *target);
+
+/* The whole grid lo <= fast < slow <= hi: metrics of every pair into out (row-major in the
+ * order (fast, slow) with fast outer), using `threads` threads (1..64). The result is the same
+ * bit for bit whatever the thread count. *cancel (may be NULL) stops the sweep early:
+ * QD_ECANCELED. Allocates its scratch. */
+size_t eq_sma_grid_size(unsigned lo, unsigned hi);
+enum qd_code eq_sma_sweep(const struct eq_market *mk, const struct eq_ticks *t, unsigned lo,
+                          unsigned hi, const struct eq_sim_params *p, unsigned threads,
+                          const volatile int *cancel, struct eq_metrics *out, struct qd_err *err);
+
+#endif
