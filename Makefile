@@ -69,7 +69,7 @@ DEPS     := $(LIB_OBJ:.o=.d) $(BIN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TLIB_OBJ:.o=.d
             $(E2E_SRC:%.c=$(OBJ)/%.d)
 
 .PHONY: all check unit e2e contract lint asan tsan valgrind run install deps bench-deps clean \
-        pg-start pg-stop bench fmt
+        pg-start pg-stop bench bench-engine fmt
 all: $(BUILD)/quantd
 
 # V=1 shows the full commands.
@@ -153,7 +153,15 @@ run: deps
 	$(MAKE) all
 	sh scripts/run.sh $(BUILD)/quantd
 
-bench: all bench-deps
+$(BUILD)/bench-engine: $(OBJ)/bench/engine.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-engine: $(BUILD)/bench-engine
+	$(BUILD)/bench-engine
+
+bench: all bench-deps $(BUILD)/bench-engine
+	$(BUILD)/bench-engine
 	sh bench/ingest.sh
 	sh bench/http.sh
 

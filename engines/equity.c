@@ -112,6 +112,41 @@ sell(struct sim *s, double px, int32_t day)
     s->shares = 0;
 }
 
+/* Running statistics of the equity curve. */
+struct curve {
+    double  prev, peak, mdd, sum_r, sum_r2, sum_down2, sum_eq, rf_d;
+    int32_t peak_day, max_dur;
+    size_t  nret, held;
+};
+
+/* One bar's equity into the statistics. Kept small and branch-light: it is the hot loop. */
+static inline void
+curve_bar(struct curve *c, double eq, int32_t day, bool first_bar)
+{
+    c->sum_eq += eq;
+    if (!first_bar) {
+        double r = eq / c->prev - 1.0, ex = r - c->rf_d;
+        c->sum_r += r;
+        c->sum_r2 += r * r;
+        c->sum_down2 += ex < 0 ? ex * ex : 0.0;
+        c->nret++;
+    }
+    c->prev = eq;
+    if (eq >= c->peak) {
+        /* at or above the peak: a drawdown episode (if any) ended; its length was counted
+         * while it lasted */
+        c->peak = eq;
+        c->peak_day = day;
+        return;
+    }
+    if (eq < c->peak * (1.0 - c->mdd)) {   /* only a deeper trough needs the division */
+        double dd = 1.0 - eq / c->peak;
+        c->mdd = dd > c->mdd ? dd : c->mdd;
+    }
+    if (day - c->peak_day > c->max_dur)
+        c->max_dur = day - c->peak_day;
+}
+
 void
 eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_sim_params *p,
             struct eq_metrics *m, double *equity, struct eq_trade *trades, size_t max_trades,
@@ -119,15 +154,18 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
 {
     struct sim s = {.p = p, .cash = p->initial_capital, .trades = trades,
                     .max_trades = max_trades};
-    double prev = p->initial_capital, peak = p->initial_capital, mdd = 0, eq = prev;
-    double sum_r = 0, sum_r2 = 0, sum_down2 = 0, sum_eq = 0;
-    double rf_d = pow(1.0 + p->risk_free_rate, 1.0 / 252.0) - 1.0;
-    int32_t peak_day = mk->n ? mk->day[0] : 0, max_dur = 0;
-    size_t n = mk->n, nret = 0, held = 0;
+    struct curve c = {.prev = p->initial_capital, .peak = p->initial_capital,
+                      .rf_d = pow(1.0 + p->risk_free_rate, 1.0 / 252.0) - 1.0,
+                      .peak_day = mk->n ? mk->day[0] : 0};
+    size_t n = mk->n, lag = p->fill_close ? 0 : 1;
+    double eq = p->initial_capital;
 
-    for (size_t t = 0; t < n; t++) {
-        int8_t want = p->fill_close ? target[t] : (t > 0 ? target[t - 1] : 0);
+    /* Bar t acts on want(t) = target[t - lag] (0 before the first signal). */
+    for (size_t t = 0; t < n;) {
+        int8_t want = t >= lag ? target[t - lag] : 0;
         double px = p->fill_close ? mk->close[t] : mk->open[t];
+        const int8_t *from;
+        size_t stop;
 
         if (want && s.shares == 0)
             buy(&s, px, mk->day[t]);
@@ -136,28 +174,43 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
         eq = s.cash + s.shares * mk->close[t];
         if (equity)
             equity[t] = eq;
-        held += s.shares > 0;
-        sum_eq += eq;
-        if (t > 0) {
-            double r = eq / prev - 1.0, ex = r - rf_d;
-            sum_r += r;
-            sum_r2 += r * r;
-            if (ex < 0)
-                sum_down2 += ex * ex;
-            nret++;
-        }
-        prev = eq;
-        if (eq >= peak) {
-            /* at or above the peak: a drawdown episode (if any) ended; its length was counted
-             * while it lasted */
-            peak = eq;
-            peak_day = mk->day[t];
+        c.held += s.shares > 0;
+        curve_bar(&c, eq, mk->day[t], t == 0);
+        t++;
+        if (t >= n)
+            break;
+        /* The run of following bars whose wanted position is the one we hold (no trade): find
+         * where it ends, then walk it without trade checks (long) or skip it (flat). */
+        from = target + t - lag;
+        if (s.shares > 0) {
+            const int8_t *end = memchr(from, 0, n - t);
+            stop = end ? t + (size_t)(end - from) : n;
+            c.held += stop - t;
+            for (; t < stop; t++) {
+                eq = s.cash + s.shares * mk->close[t];
+                if (equity)
+                    equity[t] = eq;
+                curve_bar(&c, eq, mk->day[t], false);
+            }
         } else {
-            double dd = 1.0 - eq / peak;
-            if (dd > mdd)
-                mdd = dd;
-            if (mk->day[t] - peak_day > max_dur)
-                max_dur = mk->day[t] - peak_day;
+            const int8_t *end = memchr(from, 1, n - t);
+            size_t skip;
+            stop = end ? t + (size_t)(end - from) : n;
+            skip = stop - t;
+            if (skip > 0) {
+                /* flat and staying flat: equity and peak do not move and a zero return adds
+                 * exactly nothing to the sums; only the downside term and the averages see
+                 * these bars */
+                double ex = -c.rf_d;
+                c.nret += skip;
+                c.sum_down2 += ex < 0 ? (double)skip * ex * ex : 0.0;
+                c.sum_eq += (double)skip * eq;
+                if (eq < c.peak && mk->day[stop - 1] - c.peak_day > c.max_dur)
+                    c.max_dur = mk->day[stop - 1] - c.peak_day;
+                for (size_t k = t; equity != NULL && k < stop; k++)
+                    equity[k] = eq;
+                t = stop;
+            }
         }
     }
     if (ntrades)
@@ -173,27 +226,27 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
                                                  .fees = s.entry_fee};
     m->final_value = eq;
     m->total_return = eq / p->initial_capital - 1.0;
-    m->cagr = nret ? pow(eq / p->initial_capital, 252.0 / (double)nret) - 1.0 : NAN;
-    if (nret >= 2) {
-        double mean = sum_r / (double)nret;
-        double var = (sum_r2 - (double)nret * mean * mean) / (double)(nret - 1);
-        double sd = var > 0 ? sqrt(var) : 0, down = sqrt(sum_down2 / (double)nret);
+    m->cagr = c.nret ? pow(eq / p->initial_capital, 252.0 / (double)c.nret) - 1.0 : NAN;
+    if (c.nret >= 2) {
+        double nr = (double)c.nret, mean = c.sum_r / nr;
+        double var = (c.sum_r2 - nr * mean * mean) / (nr - 1);
+        double sd = var > 0 ? sqrt(var) : 0, down = sqrt(c.sum_down2 / nr);
         m->annual_volatility = sd * sqrt(252.0);
-        m->sharpe_ratio = sd > 0 ? (mean - rf_d) / sd * sqrt(252.0) : NAN;
-        m->sortino_ratio = down > 0 ? (mean - rf_d) / down * sqrt(252.0) : NAN;
+        m->sharpe_ratio = sd > 0 ? (mean - c.rf_d) / sd * sqrt(252.0) : NAN;
+        m->sortino_ratio = down > 0 ? (mean - c.rf_d) / down * sqrt(252.0) : NAN;
     } else {
         m->annual_volatility = m->sharpe_ratio = m->sortino_ratio = NAN;
     }
-    m->max_drawdown = mdd;
-    m->max_drawdown_duration_days = max_dur;
-    m->calmar_ratio = mdd > 0 ? m->cagr / mdd : NAN;
+    m->max_drawdown = c.mdd;
+    m->max_drawdown_duration_days = c.max_dur;
+    m->calmar_ratio = c.mdd > 0 ? m->cagr / c.mdd : NAN;
     m->num_trades = (double)s.closed;
     m->win_rate = s.closed ? (double)s.wins / (double)s.closed : NAN;
     m->profit_factor = s.gross_loss > 0 ? s.gross_win / s.gross_loss : NAN;
     m->avg_trade_return = s.closed ? s.sum_trade_ret / (double)s.closed : NAN;
-    m->exposure = n ? (double)held / (double)n : NAN;
-    m->turnover = nret && sum_eq > 0
-                      ? s.traded_notional / (sum_eq / (double)n) / ((double)nret / 252.0)
+    m->exposure = n ? (double)c.held / (double)n : NAN;
+    m->turnover = c.nret && c.sum_eq > 0
+                      ? s.traded_notional / (c.sum_eq / (double)n) / ((double)c.nret / 252.0)
                       : NAN;
 }
 
@@ -247,24 +300,52 @@ cross_sign(const int64_t *pre, size_t i, unsigned fast, unsigned slow)
     return (d > 0) - (d < 0);
 }
 
+/* The crossover state, written without branches: once a first cross has happened the position
+ * is simply "the last non-zero sign was up"; before it, flat. So: forward-fill the non-zero
+ * signs, find the first bar whose filled sign differs from the first non-zero one (the first
+ * cross), and zero what precedes it. Equivalent to the event-by-event rule in
+ * eq_sma_cross_targets' header, and verified against it in tests. */
+#define CROSS_FILL(SIGN_EXPR)                                                                     \
+    do {                                                                                          \
+        int last = 0, first_sign = 0;                                                             \
+        size_t cross = n;                                                                         \
+        memset(target, 0, first < n ? first : n);                                                 \
+        for (size_t i = first; i < n; i++) {                                                      \
+            int sg = (SIGN_EXPR);                                                                 \
+            last = sg != 0 ? sg : last;                                                           \
+            target[i] = (int8_t)(last > 0);                                                       \
+        }                                                                                         \
+        for (size_t i = first; i < n; i++) {                                                      \
+            int sg = (SIGN_EXPR);                                                                 \
+            if (sg != 0 && first_sign == 0)                                                       \
+                first_sign = sg;                                                                  \
+            else if (sg != 0 && sg != first_sign) {                                               \
+                cross = i;                                                                        \
+                break;                                                                            \
+            }                                                                                     \
+        }                                                                                         \
+        memset(target + (first < n ? first : n), 0, (cross < n ? cross : n) - (first < n ? first : n)); \
+    } while (0)
+
 void
 eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int8_t *target)
 {
     size_t n = t->n, first = (fast > slow ? fast : slow) - 1;
-    int last = 0;
-    int8_t state = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        if (i >= first) {
-            int sg = cross_sign(t->prefix, i, fast, slow);
-            if (sg != 0) {
-                if (last != 0 && sg != last)
-                    state = sg > 0;
-                last = sg;
-            }
-        }
-        target[i] = state;
-    }
+    CROSS_FILL(cross_sign(t->prefix, i, fast, slow));
+}
+
+/* The same from per-window sums (sums[w][i] = sum of the last w closes at bar i, in ticks).
+ * The caller checked |sum| * window < 2^53, so the cross products are exact in double, which
+ * the compiler can vectorize. */
+static void
+cross_targets_sums(const double *sf, const double *ss, size_t n, unsigned fast, unsigned slow,
+                   int8_t *target)
+{
+    size_t first = (fast > slow ? fast : slow) - 1;
+    double a = slow, b = fast;
+
+    CROSS_FILL((sf[i] * a > ss[i] * b) - (sf[i] * a < ss[i] * b));
 }
 
 size_t
@@ -284,6 +365,7 @@ struct sweep {
     struct eq_metrics          *out;
     unsigned                   *pairs;      /* (fast, slow) per grid index */
     size_t                      npairs;
+    double                     *sums;       /* per window w in [lo, hi]: n exact window sums, or NULL */
 };
 
 struct sweep_worker {
@@ -308,7 +390,13 @@ sweep_main(void *arg)
             w->rc = QD_ECANCELED;
             break;
         }
-        eq_sma_cross_targets(sw->t, sw->pairs[2 * k], sw->pairs[2 * k + 1], target);
+        unsigned f = sw->pairs[2 * k], sl = sw->pairs[2 * k + 1];
+        if (sw->sums != NULL)
+            cross_targets_sums(sw->sums + (size_t)(f - sw->lo) * sw->mk->n,
+                               sw->sums + (size_t)(sl - sw->lo) * sw->mk->n, sw->mk->n, f, sl,
+                               target);
+        else
+            eq_sma_cross_targets(sw->t, f, sl, target);
         eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
     }
     free(target);
@@ -338,6 +426,24 @@ eq_sma_sweep(const struct eq_market *mk, const struct eq_ticks *t, unsigned lo, 
             sw.pairs[2 * k + 1] = s;
             k++;
         }
+    /* One rolling sum per window, shared by every grid point, as doubles when every sum times
+     * a window stays below 2^53 (then the cross products are exact); else the 128-bit path. */
+    {
+        size_t n = mk->n, nw = hi - lo + 1;
+        int64_t maxabs = 0;
+        for (size_t i = 0; i < n; i++) {
+            int64_t v = t->prefix[i + 1] - t->prefix[i];
+            maxabs = v > maxabs ? v : -v > maxabs ? -v : maxabs;
+        }
+        if (maxabs < (INT64_C(1) << 53) / ((int64_t)hi * hi + 1))
+            sw.sums = malloc(nw * (n ? n : 1) * sizeof(*sw.sums));
+        for (size_t w = 0; sw.sums != NULL && w < nw; w++) {
+            double *dst = sw.sums + w * n;
+            unsigned win = lo + (unsigned)w;
+            for (size_t i = 0; i < n; i++)
+                dst[i] = i + 1 >= win ? (double)(t->prefix[i + 1] - t->prefix[i + 1 - win]) : 0;
+        }
+    }
     sw.nthreads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
     for (unsigned i = 0; i < sw.nthreads; i++) {
         ws[i] = (struct sweep_worker){.sw = &sw, .index = i};
@@ -353,6 +459,7 @@ eq_sma_sweep(const struct eq_market *mk, const struct eq_ticks *t, unsigned lo, 
             rc = (enum qd_code)ws[i].rc;
     }
     free(sw.pairs);
+    free(sw.sums);
     if (rc != QD_OK)
         return qd_err_set(err, rc, rc == QD_ECANCELED ? "cancelled" : "out of memory");
     return QD_OK;

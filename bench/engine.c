@@ -1,0 +1,172 @@
+/*
+ * bench/engine: the equity engine's speed (issue 4, targets in docs/engine.md).
+ *   (a) one SMA(10,30) backtest on 5,000 bars (first call and the median of 20)
+ *   (b) the grid 2 <= fast < slow <= 101 (4,950 backtests) on 5,000 bars, 1 thread and all cores
+ *   (c) the same grid on 100 synthetic symbols x 5,000 bars, all cores, peak memory
+ *   floor: a minimal scalar sweep kernel (SMA sign, position, equity, drawdown) over the same
+ *          grid, measured in the same run, as the kernel-limit estimate
+ * Prints `bench engine ...` lines. Run: make bench-engine
+ */
+#define _GNU_SOURCE
+#include "common/date.h"
+#include "engines/equity.h"
+#include "features/indicators.h"
+#include "feeds/synthetic.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void
+load(const char *sym, struct bar_series *s)
+{
+    struct qd_err err;
+    int32_t start = qd_days_from_civil(2000, 1, 3);
+
+    bar_series_init(s, 0);
+    synthetic_bars(sym, start, start + 7000, s, &err);
+    s->n = s->n > 5000 ? 5000 : s->n;
+}
+
+/* The floor: per grid point and bar, compare two precomputed SMAs, update the position, the
+ * equity by the bar's return when long, and the drawdown (one division). */
+static double
+floor_kernel(const double *close, size_t n, unsigned lo, unsigned hi, double *sink)
+{
+    double *sma = malloc((hi + 1) * n * sizeof(double)), *ret = malloc(n * sizeof(double));
+    double t0, acc = 0;
+
+    for (unsigned w = lo; w <= hi; w++)
+        feat_sma(close, n, w, sma + (size_t)w * n);
+    ret[0] = 0;
+    for (size_t i = 1; i < n; i++)
+        ret[i] = close[i] / close[i - 1] - 1;
+    t0 = now_s();
+    for (unsigned f = lo; f <= hi; f++)
+        for (unsigned s = f + 1; s <= hi; s++) {
+            const double *a = sma + (size_t)f * n, *b = sma + (size_t)s * n;
+            double eq = 1, peak = 1, mdd = 0;
+            int pos = 0;
+            for (size_t i = s; i < n; i++) {
+                eq *= 1 + (pos ? ret[i] : 0);
+                pos = a[i - 1] > b[i - 1];
+                peak = eq > peak ? eq : peak;
+                double dd = 1 - eq / peak;
+                mdd = dd > mdd ? dd : mdd;
+            }
+            acc += eq + mdd;
+        }
+    t0 = now_s() - t0;
+    *sink += acc;
+    free(sma);
+    free(ret);
+    return t0;
+}
+
+int
+main(void)
+{
+    struct bar_series s;
+    struct eq_ticks tk;
+    struct qd_err err;
+    struct eq_sim_params p = {.initial_capital = 100000, .fee_rate = 0.001, .fractional = true};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t k = eq_sma_grid_size(2, 101);
+    struct eq_metrics *out = malloc(k * sizeof(*out)), one;
+    int8_t *target;
+    double t, first, runs[20], sink = 0;
+    struct rusage ru;
+
+    load("BENCH", &s);
+    target = malloc(s.n);
+    struct eq_market mk = {.n = s.n, .day = s.day, .open = s.open, .close = s.close};
+
+    /* (a) */
+    for (int i = 0; i < 20; i++) {
+        t = now_s();
+        if (eq_ticks_init(&tk, s.close, s.n, &err) != QD_OK)
+            return 1;
+        eq_sma_cross_targets(&tk, 10, 30, target);
+        eq_simulate(&mk, target, &p, &one, NULL, NULL, 0, NULL);
+        eq_ticks_release(&tk);
+        runs[i] = now_s() - t;
+    }
+    first = runs[0];
+    qsort(runs, 20, sizeof(double), cmp_double);
+    printf("bench engine a_single_sma_10_30 bars=%zu first_us=%.1f median_us=%.1f final_value=%.2f\n",
+           s.n, first * 1e6, runs[10] * 1e6, one.final_value);
+
+    /* (b) */
+    eq_ticks_init(&tk, s.close, s.n, &err);
+    for (int threads = 1; threads <= ncpu; threads += ncpu > 1 ? (int)ncpu - 1 : 1) {
+        double best = 1e9, firstb = 0;
+        for (int rep = 0; rep < 5; rep++) {
+            t = now_s();
+            eq_sma_sweep(&mk, &tk, 2, 101, &p, (unsigned)threads, NULL, out, &err);
+            t = now_s() - t;
+            if (rep == 0)
+                firstb = t;
+            best = t < best ? t : best;
+        }
+        printf("bench engine b_grid threads=%d backtests=%zu bars=%zu first_ms=%.2f best_ms=%.2f "
+               "backtests_per_s=%.0f ns_per_bar_backtest=%.3f target_ms<=16\n",
+               threads, k, s.n, firstb * 1e3, best * 1e3, (double)k / best,
+               best * 1e9 / ((double)k * (double)s.n));
+    }
+    {
+        double fl = floor_kernel(s.close, s.n, 2, 101, &sink);
+        printf("bench engine floor_scalar_kernel threads=1 ms=%.2f ns_per_bar_backtest=%.3f "
+               "(limits.md: naive scalar 1.38, vectorized 0.31)\n",
+               fl * 1e3, fl * 1e9 / ((double)k * (double)s.n));
+    }
+    eq_ticks_release(&tk);
+
+    /* (c) */
+    t = now_s();
+    for (int sym = 0; sym < 100; sym++) {
+        struct bar_series s2;
+        char name[16];
+        snprintf(name, sizeof(name), "SYM%03d", sym);
+        load(name, &s2);
+        struct eq_market m2 = {.n = s2.n, .day = s2.day, .open = s2.open, .close = s2.close};
+        if (eq_ticks_init(&tk, s2.close, s2.n, &err) != QD_OK)
+            return 1;
+        eq_sma_sweep(&m2, &tk, 2, 101, &p, (unsigned)ncpu, NULL, out, &err);
+        sink += out[0].final_value;
+        eq_ticks_release(&tk);
+        bar_series_release(&s2);
+    }
+    t = now_s() - t;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("bench engine c_grid_100_symbols threads=%ld backtests=%zu seconds=%.3f "
+           "backtests_per_s=%.0f ns_per_bar_backtest=%.3f peak_rss_mb=%.1f target_mb<=256\n",
+           ncpu, k * 100, t, (double)k * 100 / t, t * 1e9 / ((double)k * 100 * 5000),
+           ru.ru_maxrss / 1024.0);
+    if (sink == 42)
+        printf("\n");
+    bar_series_release(&s);
+    free(out);
+    free(target);
+    return 0;
+}
