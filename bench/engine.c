@@ -123,7 +123,7 @@ main(void)
         double best = 1e9, firstb = 0;
         for (int rep = 0; rep < 5; rep++) {
             t = now_s();
-            eq_sma_sweep(&mk, &tk, 2, 101, &p, (unsigned)threads, NULL, out, &err);
+            eq_sma_sweep(&mk, &tk, 2, 101, &p, (unsigned)threads, NULL, NULL, out, &err);
             t = now_s() - t;
             if (rep == 0)
                 firstb = t;
@@ -152,7 +152,7 @@ main(void)
         struct eq_market m2 = {.n = s2.n, .day = s2.day, .open = s2.open, .close = s2.close};
         if (eq_ticks_init(&tk, s2.close, s2.n, &err) != QD_OK)
             return 1;
-        eq_sma_sweep(&m2, &tk, 2, 101, &p, (unsigned)ncpu, NULL, out, &err);
+        eq_sma_sweep(&m2, &tk, 2, 101, &p, (unsigned)ncpu, NULL, NULL, out, &err);
         sink += out[0].final_value;
         eq_ticks_release(&tk);
         bar_series_release(&s2);

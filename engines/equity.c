@@ -348,24 +348,18 @@ cross_targets_sums(const double *sf, const double *ss, size_t n, unsigned fast, 
     CROSS_FILL((sf[i] * a > ss[i] * b) - (sf[i] * a < ss[i] * b));
 }
 
-size_t
-eq_sma_grid_size(unsigned lo, unsigned hi)
-{
-    size_t k = hi >= lo ? hi - lo + 1 : 0;
-
-    return k * (k - (k > 0)) / 2;
-}
-
 struct sweep {
     const struct eq_market     *mk;
     const struct eq_ticks      *t;
     const struct eq_sim_params *p;
-    unsigned                    lo, hi, nthreads;
-    const volatile int         *cancel;
+    unsigned                    nthreads;
+    eq_stop_fn                 *stop;
+    void                       *stop_arg;
     struct eq_metrics          *out;
-    unsigned                   *pairs;      /* (fast, slow) per grid index */
+    const unsigned             *pairs;      /* (fast, slow) per grid index */
     size_t                      npairs;
-    double                     *sums;       /* per window w in [lo, hi]: n exact window sums, or NULL */
+    double                     *sums;       /* window w at sums + slot[w] * n, or NULL */
+    size_t                     *slot;       /* per window up to maxw: its row in sums */
 };
 
 struct sweep_worker {
@@ -381,19 +375,19 @@ sweep_main(void *arg)
 {
     struct sweep_worker *w = arg;
     struct sweep *sw = w->sw;
-    int8_t *target = malloc(sw->mk->n ? sw->mk->n : 1);
+    size_t n = sw->mk->n;
+    int8_t *target = malloc(n ? n : 1);
 
     w->rc = target ? QD_OK : QD_ENOMEM;
     /* grid points are dealt round-robin; each writes only its own slot of out */
     for (size_t k = w->index; target && k < sw->npairs; k += sw->nthreads) {
-        if (sw->cancel && *sw->cancel) {
+        unsigned f = sw->pairs[2 * k], sl = sw->pairs[2 * k + 1];
+        if (sw->stop && sw->stop(sw->stop_arg)) {
             w->rc = QD_ECANCELED;
             break;
         }
-        unsigned f = sw->pairs[2 * k], sl = sw->pairs[2 * k + 1];
         if (sw->sums != NULL)
-            cross_targets_sums(sw->sums + (size_t)(f - sw->lo) * sw->mk->n,
-                               sw->sums + (size_t)(sl - sw->lo) * sw->mk->n, sw->mk->n, f, sl,
+            cross_targets_sums(sw->sums + sw->slot[f] * n, sw->sums + sw->slot[sl] * n, n, f, sl,
                                target);
         else
             eq_sma_cross_targets(sw->t, f, sl, target);
@@ -403,47 +397,58 @@ sweep_main(void *arg)
     return NULL;
 }
 
-enum qd_code
-eq_sma_sweep(const struct eq_market *mk, const struct eq_ticks *t, unsigned lo, unsigned hi,
-             const struct eq_sim_params *p, unsigned threads, const volatile int *cancel,
-             struct eq_metrics *out, struct qd_err *err)
+/* One rolling sum per window in use, as doubles when every sum times a window stays below
+ * 2^53 (then the cross products are exact); otherwise NULL and the 128-bit path is used. */
+static void
+sweep_sums(struct sweep *sw, unsigned maxw)
 {
-    struct sweep sw = {.mk = mk, .t = t, .p = p, .lo = lo, .hi = hi, .cancel = cancel,
-                       .out = out};
+    size_t n = sw->mk->n, rows = 0;
+    int64_t maxabs = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int64_t v = sw->t->prefix[i + 1] - sw->t->prefix[i];
+        maxabs = v > maxabs ? v : -v > maxabs ? -v : maxabs;
+    }
+    if (maxabs >= (INT64_C(1) << 53) / ((int64_t)maxw * maxw + 1))
+        return;
+    sw->slot = calloc(maxw + 1, sizeof(*sw->slot));
+    if (sw->slot == NULL)
+        return;
+    for (size_t k = 0; k < 2 * sw->npairs; k++)
+        if (sw->slot[sw->pairs[k]] == 0)
+            sw->slot[sw->pairs[k]] = ++rows;        /* 1-based while counting */
+    sw->sums = malloc((rows + 1) * (n ? n : 1) * sizeof(*sw->sums));
+    if (sw->sums == NULL)
+        return;
+    for (unsigned w = 1; w <= maxw; w++) {
+        double *dst;
+        if (sw->slot[w] == 0)
+            continue;
+        dst = sw->sums + --sw->slot[w] * n;
+        for (size_t i = 0; i < n; i++)
+            dst[i] = i + 1 >= w ? (double)(sw->t->prefix[i + 1] - sw->t->prefix[i + 1 - w]) : 0;
+    }
+}
+
+enum qd_code
+eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const unsigned *pairs,
+                   size_t npairs, const struct eq_sim_params *p, unsigned threads,
+                   eq_stop_fn *stop, void *stop_arg, struct eq_metrics *out, struct qd_err *err)
+{
+    struct sweep sw = {.mk = mk, .t = t, .p = p, .stop = stop, .stop_arg = stop_arg,
+                       .out = out, .pairs = pairs, .npairs = npairs};
     struct sweep_worker ws[64];
     enum qd_code rc = QD_OK;
-    size_t k = 0;
+    unsigned maxw = 0;
 
-    if (lo < 1 || hi < lo || t->n != mk->n)
-        return qd_err_set(err, QD_EINVAL, "bad grid or market");
-    sw.npairs = eq_sma_grid_size(lo, hi);
-    sw.pairs = malloc(2 * sw.npairs * sizeof(*sw.pairs) + 1);
-    if (sw.pairs == NULL)
-        return qd_err_set(err, QD_ENOMEM, "out of memory");
-    for (unsigned f = lo; f <= hi; f++)
-        for (unsigned s = f + 1; s <= hi; s++) {
-            sw.pairs[2 * k] = f;
-            sw.pairs[2 * k + 1] = s;
-            k++;
-        }
-    /* One rolling sum per window, shared by every grid point, as doubles when every sum times
-     * a window stays below 2^53 (then the cross products are exact); else the 128-bit path. */
-    {
-        size_t n = mk->n, nw = hi - lo + 1;
-        int64_t maxabs = 0;
-        for (size_t i = 0; i < n; i++) {
-            int64_t v = t->prefix[i + 1] - t->prefix[i];
-            maxabs = v > maxabs ? v : -v > maxabs ? -v : maxabs;
-        }
-        if (maxabs < (INT64_C(1) << 53) / ((int64_t)hi * hi + 1))
-            sw.sums = malloc(nw * (n ? n : 1) * sizeof(*sw.sums));
-        for (size_t w = 0; sw.sums != NULL && w < nw; w++) {
-            double *dst = sw.sums + w * n;
-            unsigned win = lo + (unsigned)w;
-            for (size_t i = 0; i < n; i++)
-                dst[i] = i + 1 >= win ? (double)(t->prefix[i + 1] - t->prefix[i + 1 - win]) : 0;
-        }
+    if (t->n != mk->n)
+        return qd_err_set(err, QD_EINVAL, "ticks and market differ in length");
+    for (size_t k = 0; k < 2 * npairs; k++) {
+        if (pairs[k] < 1 || pairs[k] > 100000)
+            return qd_err_set(err, QD_EINVAL, "window %u out of range", pairs[k]);
+        maxw = pairs[k] > maxw ? pairs[k] : maxw;
     }
+    sweep_sums(&sw, maxw);
     sw.nthreads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
     for (unsigned i = 0; i < sw.nthreads; i++) {
         ws[i] = (struct sweep_worker){.sw = &sw, .index = i};
@@ -458,9 +463,42 @@ eq_sma_sweep(const struct eq_market *mk, const struct eq_ticks *t, unsigned lo, 
         if (ws[i].rc != QD_OK && rc == QD_OK)
             rc = (enum qd_code)ws[i].rc;
     }
-    free(sw.pairs);
     free(sw.sums);
+    free(sw.slot);
     if (rc != QD_OK)
         return qd_err_set(err, rc, rc == QD_ECANCELED ? "cancelled" : "out of memory");
     return QD_OK;
+}
+
+size_t
+eq_sma_grid_size(unsigned lo, unsigned hi)
+{
+    size_t k = hi >= lo ? hi - lo + 1 : 0;
+
+    return k * (k - (k > 0)) / 2;
+}
+
+enum qd_code
+eq_sma_sweep(const struct eq_market *mk, const struct eq_ticks *t, unsigned lo, unsigned hi,
+             const struct eq_sim_params *p, unsigned threads, eq_stop_fn *stop, void *stop_arg,
+             struct eq_metrics *out, struct qd_err *err)
+{
+    size_t npairs = eq_sma_grid_size(lo, hi), k = 0;
+    unsigned *pairs;
+    enum qd_code rc;
+
+    if (lo < 1 || hi < lo)
+        return qd_err_set(err, QD_EINVAL, "bad grid");
+    pairs = malloc(2 * npairs * sizeof(*pairs) + 1);
+    if (pairs == NULL)
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
+    for (unsigned f = lo; f <= hi; f++)
+        for (unsigned s = f + 1; s <= hi; s++) {
+            pairs[2 * k] = f;
+            pairs[2 * k + 1] = s;
+            k++;
+        }
+    rc = eq_sma_sweep_pairs(mk, t, pairs, npairs, p, threads, stop, stop_arg, out, err);
+    free(pairs);
+    return rc;
 }

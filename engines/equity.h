@@ -73,13 +73,22 @@ void eq_ticks_release(struct eq_ticks *t);
  * an upward cross sets the target to 1, a downward one to 0. Both averages must be defined. */
 void eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int8_t *target);
 
-/* The whole grid lo <= fast < slow <= hi: metrics of every pair into out (row-major in the
- * order (fast, slow) with fast outer), using `threads` threads (1..64). The result is the same
- * bit for bit whatever the thread count. *cancel (may be NULL) stops the sweep early:
- * QD_ECANCELED. Allocates its scratch. */
+/* Polled between grid points; true stops the sweep (QD_ECANCELED). Called from sweep threads. */
+typedef bool eq_stop_fn(void *arg);
+
+/* Metrics of every (fast, slow) pair of pairs[2k], pairs[2k+1] into out[k], using `threads`
+ * threads (1..64); one rolling sum per distinct window is shared by all pairs. The result is
+ * the same bit for bit whatever the thread count, and equal to eq_sma_cross_targets +
+ * eq_simulate of each pair. stop may be NULL. Allocates its scratch. */
+enum qd_code eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t,
+                                const unsigned *pairs, size_t npairs,
+                                const struct eq_sim_params *p, unsigned threads, eq_stop_fn *stop,
+                                void *stop_arg, struct eq_metrics *out, struct qd_err *err);
+/* The whole grid lo <= fast < slow <= hi, in the order (fast, slow) with fast outer. */
 size_t eq_sma_grid_size(unsigned lo, unsigned hi);
 enum qd_code eq_sma_sweep(const struct eq_market *mk, const struct eq_ticks *t, unsigned lo,
                           unsigned hi, const struct eq_sim_params *p, unsigned threads,
-                          const volatile int *cancel, struct eq_metrics *out, struct qd_err *err);
+                          eq_stop_fn *stop, void *stop_arg, struct eq_metrics *out,
+                          struct qd_err *err);
 
 #endif

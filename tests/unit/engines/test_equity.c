@@ -182,6 +182,13 @@ START_TEST(hand_computed_trade)
 }
 END_TEST
 
+static bool
+always_stop(void *arg)
+{
+    (void)arg;
+    return true;
+}
+
 START_TEST(sweep_threads_bit_identical)
 {
     enum { N = 800 };
@@ -197,8 +204,8 @@ START_TEST(sweep_threads_bit_identical)
     random_series(7, N, day, open, close);
     ck_assert_int_eq(eq_ticks_init(&tk, close, N, &err), QD_OK);
     ck_assert_uint_eq(k, 39 * 38 / 2);
-    ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 1, NULL, a, &err), QD_OK);
-    ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 3, NULL, b, &err), QD_OK);
+    ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 1, NULL, NULL, a, &err), QD_OK);
+    ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 3, NULL, NULL, b, &err), QD_OK);
     ck_assert_int_eq(memcmp(a, b, k * sizeof(*a)), 0);
     /* and a grid point equals a single run of the same pair */
     {
@@ -208,9 +215,21 @@ START_TEST(sweep_threads_bit_identical)
         eq_simulate(&mk, t, &p, &one, NULL, NULL, 0, NULL);
         ck_assert_int_eq(memcmp(&one, &a[0], sizeof(one)), 0);
     }
+    ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 2, always_stop, NULL, a, &err),
+                     QD_ECANCELED);
+    /* explicit pairs, in any order, equal the grid and single runs */
     {
-        volatile int cancel = 1;
-        ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 2, &cancel, a, &err), QD_ECANCELED);
+        static const unsigned pairs[] = {5, 9, 2, 3, 30, 31};
+        struct eq_metrics c[3];
+        int8_t t[N];
+        ck_assert_int_eq(eq_sma_sweep_pairs(&mk, &tk, pairs, 3, &p, 2, NULL, NULL, c, &err), QD_OK);
+        ck_assert_int_eq(memcmp(&c[1], &a[0], sizeof(c[1])), 0);
+        eq_sma_cross_targets(&tk, 30, 31, t);
+        {
+            struct eq_metrics one;
+            eq_simulate(&mk, t, &p, &one, NULL, NULL, 0, NULL);
+            ck_assert_int_eq(memcmp(&one, &c[2], sizeof(one)), 0);
+        }
     }
     free(a);
     free(b);
