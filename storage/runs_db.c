@@ -1,0 +1,254 @@
+/*
+ * Runs SQL (see runs_db.h). A sweep inserts thousands of runs with tens of metrics each:
+ * ids are reserved from the sequence in one statement, then runs and metrics go through COPY
+ * (text format), all in one transaction. Worker threads.
+ */
+#include "storage/runs_db.h"
+#include "common/buf.h"
+#include "common/date.h"
+#include "storage/pg.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+static enum qd_code
+one_text(PGconn *c, const char *sql, int n, const char *const *p, char **out, const char *what,
+         struct qd_err *err)
+{
+    PGresult *res;
+    enum qd_code rc = pg_exec(c, sql, n, p, PGRES_TUPLES_OK, &res, err);
+
+    if (rc != QD_OK)
+        return rc;
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        rc = qd_err_set(err, QD_ENOTFOUND, "%s not found", what);
+    else if ((*out = strdup(PQgetvalue(res, 0, 0))) == NULL)
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    PQclear(res);
+    return rc;
+}
+
+enum qd_code
+runs_db_experiment(PGconn *c, const char *name, int64_t *id, struct qd_err *err)
+{
+    const char *p[1] = {name};
+    PGresult *res;
+    enum qd_code rc = pg_exec(c,
+                              "WITH ins AS (INSERT INTO experiments (name) VALUES ($1) "
+                              "ON CONFLICT (name) DO NOTHING RETURNING id) "
+                              "SELECT id FROM ins UNION ALL "
+                              "SELECT id FROM experiments WHERE name = $1 LIMIT 1",
+                              1, p, PGRES_TUPLES_OK, &res, err);
+
+    if (rc != QD_OK)
+        return rc;
+    if (PQntuples(res) == 0)
+        rc = qd_err_set(err, QD_EDB_RETRY, "experiment \"%s\" was created concurrently", name);
+    else
+        *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
+/* Appends s escaped for COPY text format. */
+static enum qd_code
+copy_text(struct qd_buf *b, const char *s)
+{
+    enum qd_code rc = QD_OK;
+
+    if (s == NULL)
+        return qd_buf_puts(b, "\\N");
+    for (; *s && rc == QD_OK; s++) {
+        switch (*s) {
+        case '\\':
+            rc = qd_buf_puts(b, "\\\\");
+            break;
+        case '\t':
+            rc = qd_buf_puts(b, "\\t");
+            break;
+        case '\n':
+            rc = qd_buf_puts(b, "\\n");
+            break;
+        case '\r':
+            rc = qd_buf_puts(b, "\\r");
+            break;
+        default:
+            rc = qd_buf_append(b, s, 1);
+        }
+    }
+    return rc;
+}
+
+static enum qd_code
+copy_rows(PGconn *c, const char *sql, const struct qd_buf *data, struct qd_err *err)
+{
+    PGresult *res = PQexec(c, sql);
+    enum qd_code rc = pg_check(c, res, PGRES_COPY_IN, err);
+
+    PQclear(res);
+    if (rc != QD_OK)
+        return rc;
+    if (PQputCopyData(c, data->data ? data->data : "", (int)data->len) != 1 ||
+        PQputCopyEnd(c, NULL) != 1)
+        rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed: %s", PQerrorMessage(c));
+    while ((res = PQgetResult(c)) != NULL) {
+        if (rc == QD_OK)
+            rc = pg_check(c, res, PGRES_COMMAND_OK, err);
+        PQclear(res);
+    }
+    return rc;
+}
+
+enum qd_code
+runs_db_insert_batch(PGconn *c, const struct run_batch *b, int64_t *ids, struct qd_err *err)
+{
+    struct qd_buf runs = QD_BUF_INIT(0), mets = QD_BUF_INIT(0);
+    char count[24], now[32];
+    const char *p[1] = {count};
+    PGresult *res = NULL;
+    enum qd_code rc;
+
+    if (b->n == 0)
+        return QD_OK;
+    snprintf(count, sizeof(count), "%zu", b->n);
+    qd_time_format(qd_now_usec(), now);
+    rc = pg_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    if (rc != QD_OK)
+        return rc;
+    rc = pg_exec(c, "SELECT nextval('runs_id_seq') FROM generate_series(1, $1::int)", 1, p,
+                 PGRES_TUPLES_OK, &res, err);
+    for (size_t i = 0; rc == QD_OK && i < b->n; i++) {
+        ids[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+        qd_buf_printf(&runs, "%" PRId64 "\t%" PRId64 "\t", ids[i], b->experiment_id);
+        copy_text(&runs, b->strategy[i]);
+        qd_buf_puts(&runs, "\t");
+        copy_text(&runs, b->params_json[i]);
+        qd_buf_puts(&runs, "\t");
+        copy_text(&runs, b->data_hash);
+        qd_buf_puts(&runs, "\t");
+        copy_text(&runs, b->config_hash[i]);
+        qd_buf_puts(&runs, "\t");
+        copy_text(&runs, b->engine_version);
+        if (b->job_id > 0)
+            qd_buf_printf(&runs, "\t%" PRId64, b->job_id);
+        else
+            qd_buf_puts(&runs, "\t\\N");
+        qd_buf_printf(&runs, "\t%s\n", now);
+        for (unsigned k = 0; k < b->nm; k++) {
+            double v = b->metrics[i * b->nm + k];
+            if (isnan(v))
+                qd_buf_printf(&mets, "%" PRId64 "\t%s\tNaN\n", ids[i], b->metric_names[k]);
+            else if (isinf(v))
+                qd_buf_printf(&mets, "%" PRId64 "\t%s\t%sInfinity\n", ids[i], b->metric_names[k],
+                              v < 0 ? "-" : "");
+            else
+                qd_buf_printf(&mets, "%" PRId64 "\t%s\t%.17g\n", ids[i], b->metric_names[k], v);
+        }
+    }
+    PQclear(res);
+    if (rc == QD_OK && (runs.data == NULL || mets.len == 0) && b->nm > 0)
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    if (rc == QD_OK)
+        rc = copy_rows(c,
+                       "COPY runs (id, experiment_id, strategy, params, data_hash, config_hash, "
+                       "engine_version, job_id, end_time) FROM STDIN",
+                       &runs, err);
+    if (rc == QD_OK && b->nm > 0)
+        rc = copy_rows(c, "COPY metrics (run_id, key, value) FROM STDIN", &mets, err);
+    if (rc == QD_OK)
+        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    else
+        PQclear(PQexec(c, "ROLLBACK"));
+    qd_buf_release(&runs);
+    qd_buf_release(&mets);
+    return rc;
+}
+
+enum qd_code
+runs_db_store_series(PGconn *c, int64_t run_id, const int32_t *days, const double *equity,
+                     size_t n, const char *trades_json, struct qd_err *err)
+{
+    struct qd_buf d = QD_BUF_INIT(0), e = QD_BUF_INIT(0);
+    char id[24];
+    const char *p[4] = {id, NULL, NULL, trades_json};
+    enum qd_code rc = QD_OK;
+
+    snprintf(id, sizeof(id), "%" PRId64, run_id);
+    qd_buf_puts(&d, "{");
+    qd_buf_puts(&e, "{");
+    for (size_t i = 0; i < n; i++) {
+        qd_buf_printf(&d, "%s%d", i ? "," : "", days[i]);
+        qd_buf_printf(&e, "%s%.17g", i ? "," : "", equity[i]);
+    }
+    if (qd_buf_puts(&d, "}") != QD_OK || qd_buf_puts(&e, "}") != QD_OK)
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    p[1] = d.data;
+    p[2] = e.data;
+    if (rc == QD_OK)
+        rc = pg_exec(c,
+                     "INSERT INTO run_series (run_id, days, equity, trades) VALUES ($1, $2, $3, "
+                     "$4::jsonb) ON CONFLICT (run_id) DO UPDATE SET days = excluded.days, "
+                     "equity = excluded.equity, trades = excluded.trades",
+                     4, p, PGRES_COMMAND_OK, NULL, err);
+    qd_buf_release(&d);
+    qd_buf_release(&e);
+    return rc;
+}
+
+/* NaN and infinities are not JSON: served as null. */
+#define METRIC_JSON "CASE WHEN value IN ('NaN'::float8, 'Infinity', '-Infinity') THEN 'null'::json " \
+                    "ELSE to_json(value) END"
+
+enum qd_code
+runs_db_get(PGconn *c, int64_t id, char **json, struct qd_err *err)
+{
+    char ids[24];
+    const char *p[1] = {ids};
+
+    snprintf(ids, sizeof(ids), "%" PRId64, id);
+    return one_text(
+        c,
+        "SELECT json_build_object('id', r.id, 'experiment_id', r.experiment_id, 'name', r.name, "
+        "'strategy', r.strategy, 'status', r.status, 'params', r.params, 'tags', r.tags, "
+        "'metrics', coalesce((SELECT json_object_agg(key, " METRIC_JSON " ORDER BY key) "
+        "FROM metrics m WHERE m.run_id = r.id AND m.step = 0), '{}'::json), "
+        "'data_hash', r.data_hash, 'config_hash', r.config_hash, "
+        "'engine_version', r.engine_version, 'job_id', r.job_id, "
+        "'start_time', " TS("r.start_time") ", 'end_time', " TS("r.end_time") ", "
+        "'has_series', EXISTS (SELECT 1 FROM run_series s WHERE s.run_id = r.id)) "
+        "FROM runs r WHERE r.id = $1",
+        1, p, json, "run", err);
+}
+
+enum qd_code
+runs_db_equity(PGconn *c, int64_t id, char **json, struct qd_err *err)
+{
+    char ids[24];
+    const char *p[1] = {ids};
+
+    snprintf(ids, sizeof(ids), "%" PRId64, id);
+    return one_text(c,
+                    "SELECT json_build_object('run_id', s.run_id, 'equity', "
+                    "(SELECT json_agg(json_build_object('ts', to_char(date '1970-01-01' + d, "
+                    "'YYYY-MM-DD'), 'value', v) ORDER BY o) FROM unnest(s.days, s.equity) "
+                    "WITH ORDINALITY AS u(d, v, o))) FROM run_series s WHERE s.run_id = $1",
+                    1, p, json, "equity curve of the run (kept for the best runs only)", err);
+}
+
+enum qd_code
+runs_db_trades(PGconn *c, int64_t id, char **json, struct qd_err *err)
+{
+    char ids[24];
+    const char *p[1] = {ids};
+
+    snprintf(ids, sizeof(ids), "%" PRId64, id);
+    return one_text(c,
+                    "SELECT json_build_object('run_id', run_id, 'trades', trades) FROM run_series "
+                    "WHERE run_id = $1",
+                    1, p, json, "trades of the run (kept for the best runs only)", err);
+}
