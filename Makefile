@@ -162,6 +162,7 @@ bench-engine: $(BUILD)/bench-engine
 
 bench: all bench-deps $(BUILD)/bench-engine
 	$(BUILD)/bench-engine
+	sh bench/backtest.sh
 	sh bench/ingest.sh
 	sh bench/http.sh
 
