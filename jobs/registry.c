@@ -12,12 +12,16 @@ job_validate_fn ingest_equity_validate;
 job_run_fn ingest_equity_run;
 job_validate_fn equity_backtest_validate;
 job_run_fn equity_backtest_run;
+job_validate_fn build_features_validate;
+job_run_fn build_features_run;
 
 static const struct job_type registry[] = {
     {"ingest_equity", "daily OHLCV bars for symbols into the bars table (source: synthetic)",
      ingest_equity_validate, ingest_equity_run},
     {"equity_backtest", "SMA-crossover backtests (one config or a grid) recorded as runs of an experiment",
      equity_backtest_validate, equity_backtest_run},
+    {"build_features", "technical indicators per symbol into the features table",
+     build_features_validate, build_features_run},
 };
 
 const struct job_type *

@@ -232,6 +232,73 @@ START_TEST(no_bars_fails_clearly)
 }
 END_TEST
 
+START_TEST(features_built_and_served)
+{
+    json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
+                          "\"NOBARS\"],\"names\":[\"sma_20\",\"rsi_14\",\"bb_upper_20_2\","
+                          "\"risk_regime\"],\"start_date\":\"2015-01-01\","
+                          "\"end_date\":\"2019-12-31\"}}",
+                          "succeeded");
+    json_t *syms = json_object_get(json_object_get(job, "result"), "symbols");
+    json_t *bt = json_array_get(syms, 0), *rows, *row;
+    struct qt_resp r;
+    char sql[512];
+    long long n;
+
+    /* a feature that needs absent series gets an error, never zeros */
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(bt, "feature_errors"), "risk_regime"));
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = "
+                                        "'risk_regime'"),
+                     0);
+    ck_assert_ptr_nonnull(json_object_get(json_array_get(syms, 1), "error"));
+    n = qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE symbol = 'BT' AND ts >= '2015-01-01' "
+                           "AND ts <= '2019-12-31'");
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = 'sma_20'"), n);
+    /* sma_20 equals the mean of the last 20 closes, computed here by PostgreSQL */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM features f JOIN (SELECT ts::date AS d, avg(close) OVER (ORDER "
+             "BY ts ROWS 19 PRECEDING) AS m FROM bars WHERE symbol = 'BT') b ON b.d = f.ts "
+             "WHERE f.symbol = 'BT' AND f.name = 'sma_20' AND abs(f.value - b.m) > 1e-9");
+    ck_assert_int_eq(qt_sql_int(dbinfo, sql), 0);
+    json_decref(job);
+    /* rebuilding writes nothing new */
+    job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\"],"
+                  "\"names\":[\"sma_20\"],\"start_date\":\"2015-01-01\","
+                  "\"end_date\":\"2019-12-31\"}}",
+                  "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(job, "result"), "written")),
+                     0);
+    json_decref(job);
+
+    ck_assert_int_eq(qt_get(&d, "/v1/features/BT?names=sma_20,rsi_14,ema_5&start=2015-01-05"
+                                "&end=2015-01-09",
+                            &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    rows = json_object_get(r.json, "rows");
+    ck_assert_int_eq((int)json_array_size(rows), 5);
+    row = json_array_get(rows, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(row, "ts")), "2015-01-05");
+    ck_assert(json_is_number(json_object_get(row, "sma_20")));
+    ck_assert(json_is_number(json_object_get(row, "rsi_14")));
+    ck_assert(json_is_null(json_object_get(row, "ema_5")));      /* never computed: null */
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/features/BT?names=sma_x", &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
+                     "names");
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/jobs",
+                                  "{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\"],"
+                                  "\"names\":[\"sma_20\",\"nonsense_3\"],\"start_date\":"
+                                  "\"2015-01-01\",\"end_date\":\"2019-12-31\"}}",
+                                  &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
+                     "params.names[1]");
+    qt_resp_free(&r);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -246,6 +313,7 @@ main(void)
     tcase_add_test(tc, single_run_matches_grid_point);
     tcase_add_loop_test(tc, bad_params_name_the_field, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, no_bars_fails_clearly);
+    tcase_add_test(tc, features_built_and_served);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
