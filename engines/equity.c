@@ -5,7 +5,6 @@
 #include "engines/equity.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,9 +351,6 @@ struct sweep {
     const struct eq_market     *mk;
     const struct eq_ticks      *t;
     const struct eq_sim_params *p;
-    unsigned                    nthreads;
-    eq_stop_fn                 *stop;
-    void                       *stop_arg;
     struct eq_metrics          *out;
     const unsigned             *pairs;      /* (fast, slow) per grid index */
     size_t                      npairs;
@@ -362,39 +358,21 @@ struct sweep {
     size_t                     *slot;       /* per window up to maxw: its row in sums */
 };
 
-struct sweep_worker {
-    struct sweep *sw;
-    unsigned      index;
-    pthread_t     thread;
-    bool          started;
-    int           rc;
-};
-
-static void *
-sweep_main(void *arg)
+/* One grid point; scratch holds n target bytes. */
+static void
+sweep_point(void *ctx, size_t k, void *scratch)
 {
-    struct sweep_worker *w = arg;
-    struct sweep *sw = w->sw;
+    struct sweep *sw = ctx;
     size_t n = sw->mk->n;
-    int8_t *target = malloc(n ? n : 1);
+    int8_t *target = scratch;
+    unsigned f = sw->pairs[2 * k], sl = sw->pairs[2 * k + 1];
 
-    w->rc = target ? QD_OK : QD_ENOMEM;
-    /* grid points are dealt round-robin; each writes only its own slot of out */
-    for (size_t k = w->index; target && k < sw->npairs; k += sw->nthreads) {
-        unsigned f = sw->pairs[2 * k], sl = sw->pairs[2 * k + 1];
-        if (sw->stop && sw->stop(sw->stop_arg)) {
-            w->rc = QD_ECANCELED;
-            break;
-        }
-        if (sw->sums != NULL)
-            cross_targets_sums(sw->sums + sw->slot[f] * n, sw->sums + sw->slot[sl] * n, n, f, sl,
-                               target);
-        else
-            eq_sma_cross_targets(sw->t, f, sl, target);
-        eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
-    }
-    free(target);
-    return NULL;
+    if (sw->sums != NULL)
+        cross_targets_sums(sw->sums + sw->slot[f] * n, sw->sums + sw->slot[sl] * n, n, f, sl,
+                           target);
+    else
+        eq_sma_cross_targets(sw->t, f, sl, target);
+    eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
 }
 
 /* One rolling sum per window in use, as doubles when every sum times a window stays below
@@ -435,10 +413,8 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
                    size_t npairs, const struct eq_sim_params *p, unsigned threads,
                    eq_stop_fn *stop, void *stop_arg, struct eq_metrics *out, struct qd_err *err)
 {
-    struct sweep sw = {.mk = mk, .t = t, .p = p, .stop = stop, .stop_arg = stop_arg,
-                       .out = out, .pairs = pairs, .npairs = npairs};
-    struct sweep_worker ws[64];
-    enum qd_code rc = QD_OK;
+    struct sweep sw = {.mk = mk, .t = t, .p = p, .out = out, .pairs = pairs, .npairs = npairs};
+    enum qd_code rc;
     unsigned maxw = 0;
 
     if (t->n != mk->n)
@@ -449,25 +425,10 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
         maxw = pairs[k] > maxw ? pairs[k] : maxw;
     }
     sweep_sums(&sw, maxw);
-    sw.nthreads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
-    for (unsigned i = 0; i < sw.nthreads; i++) {
-        ws[i] = (struct sweep_worker){.sw = &sw, .index = i};
-        ws[i].started = sw.nthreads > 1 &&
-                        pthread_create(&ws[i].thread, NULL, sweep_main, &ws[i]) == 0;
-        if (!ws[i].started)
-            sweep_main(&ws[i]);     /* one thread, or no new thread could start: run it here */
-    }
-    for (unsigned i = 0; i < sw.nthreads; i++) {
-        if (ws[i].started)
-            pthread_join(ws[i].thread, NULL);
-        if (ws[i].rc != QD_OK && rc == QD_OK)
-            rc = (enum qd_code)ws[i].rc;
-    }
+    rc = eq_parallel_for(npairs, threads, mk->n, sweep_point, &sw, stop, stop_arg, err);
     free(sw.sums);
     free(sw.slot);
-    if (rc != QD_OK)
-        return qd_err_set(err, rc, rc == QD_ECANCELED ? "cancelled" : "out of memory");
-    return QD_OK;
+    return rc;
 }
 
 size_t

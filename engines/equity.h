@@ -10,6 +10,7 @@
  */
 
 #include "common/err.h"
+#include "engines/parallel.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,8 +74,7 @@ void eq_ticks_release(struct eq_ticks *t);
  * an upward cross sets the target to 1, a downward one to 0. Both averages must be defined. */
 void eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int8_t *target);
 
-/* Polled between grid points; true stops the sweep (QD_ECANCELED). Called from sweep threads. */
-typedef bool eq_stop_fn(void *arg);
+/* eq_stop_fn: polled between grid points; true stops the sweep (QD_ECANCELED). */
 
 /* Metrics of every (fast, slow) pair of pairs[2k], pairs[2k+1] into out[k], using `threads`
  * threads (1..64); one rolling sum per distinct window is shared by all pairs. The result is

@@ -15,6 +15,7 @@
 #include "core/bar.h"
 #include "core/symbol.h"
 #include "engines/equity.h"
+#include "engines/strategy.h"
 #include "jobs/job.h"
 #include "storage/bars_db.h"
 #include "storage/pg.h"
@@ -36,145 +37,292 @@
 job_validate_fn equity_backtest_validate;
 job_run_fn equity_backtest_run;
 
-/* ---- parameter grids: an integer, a list of integers, or {"start","stop","step"} ---- */
+/* ---- parameter grids: a number, a list of numbers, or {"start","stop","step"} ---- */
 
-struct int_list {
-    unsigned *v;
-    size_t    n;
+struct num_list {
+    double *v;
+    size_t  n;
 };
 
 static enum qd_code
-int_grid(const json_t *v, const char *field, unsigned min, unsigned max, struct int_list *out,
-         struct qd_err *err)
+num_grid(const json_t *v, const char *field, double min, double max, bool integer,
+         struct num_list *out, struct qd_err *err)
 {
     size_t i;
     const json_t *e;
 
     out->v = NULL;
     out->n = 0;
-    if (json_is_integer(v)) {
-        json_int_t x = json_integer_value(v);
-        if (x < min || x > max)
-            return qd_err_field(err, QD_EINVAL, field, "must be from %u to %u", min, max);
-        out->v = malloc(sizeof(unsigned));
-        out->v[0] = (unsigned)x;
-        out->n = 1;
+#define NUM_OK(x) (json_is_number(x) && json_number_value(x) >= min &&                           \
+                   json_number_value(x) <= max &&                                                \
+                   (!integer || json_is_integer(x)))
+    if (json_is_number(v)) {
+        if (!NUM_OK(v))
+            return qd_err_field(err, QD_EINVAL, field, "must be %s from %g to %g",
+                                integer ? "an integer" : "a number", min, max);
+        out->v = malloc(sizeof(double));
+        out->v[out->n++] = json_number_value(v);
         return QD_OK;
     }
     if (json_is_array(v)) {
         if (json_array_size(v) == 0 || json_array_size(v) > MAX_WINDOW)
             return qd_err_field(err, QD_EINVAL, field, "a list needs 1 to %d values", MAX_WINDOW);
-        out->v = malloc(json_array_size(v) * sizeof(unsigned));
+        out->v = malloc(json_array_size(v) * sizeof(double));
         json_array_foreach(v, i, e)
         {
-            if (!json_is_integer(e) || json_integer_value(e) < min ||
-                json_integer_value(e) > max) {
+            if (!NUM_OK(e)) {
                 free(out->v);
                 out->v = NULL;
-                return qd_err_field(err, QD_EINVAL, field,
-                                    "list values must be integers from %u to %u", min, max);
+                return qd_err_field(err, QD_EINVAL, field, "list values must be %s from %g to %g",
+                                    integer ? "integers" : "numbers", min, max);
             }
-            out->v[out->n++] = (unsigned)json_integer_value(e);
+            out->v[out->n++] = json_number_value(e);
         }
         return QD_OK;
     }
     if (json_is_object(v)) {
         const json_t *a = json_object_get(v, "start"), *b = json_object_get(v, "stop"),
                      *st = json_object_get(v, "step");
-        json_int_t lo, hi, step;
-        if (!json_is_integer(a) || !json_is_integer(b) || (st && !json_is_integer(st)) ||
+        double lo, hi, step;
+        size_t count;
+        if (!NUM_OK(a) || !NUM_OK(b) || (st && !(json_is_number(st) && json_number_value(st) > 0 &&
+                                                 (!integer || json_is_integer(st)))) ||
             json_object_size(v) != 2u + (st != NULL))
             return qd_err_field(err, QD_EINVAL, field,
-                                "a range is {\"start\": int, \"stop\": int, \"step\": int}");
-        lo = json_integer_value(a);
-        hi = json_integer_value(b);
-        step = st ? json_integer_value(st) : 1;
-        if (lo < min || hi > max || lo > hi || step < 1)
-            return qd_err_field(err, QD_EINVAL, field,
-                                "range needs %u <= start <= stop <= %u and step >= 1", min, max);
-        out->v = malloc((size_t)((hi - lo) / step + 1) * sizeof(unsigned));
-        for (json_int_t x = lo; x <= hi; x += step)
-            out->v[out->n++] = (unsigned)x;
+                                "a range is {\"start\", \"stop\", \"step\"} with %s from %g to %g",
+                                integer ? "integers" : "numbers", min, max);
+        lo = json_number_value(a);
+        hi = json_number_value(b);
+        step = st ? json_number_value(st) : 1;
+        if (lo > hi)
+            return qd_err_field(err, QD_EINVAL, field, "range start is after its stop");
+        count = (size_t)floor((hi - lo) / step + 1e-9) + 1;
+        if (count > MAX_WINDOW)
+            return qd_err_field(err, QD_EINVAL, field, "a range has at most %d values",
+                                MAX_WINDOW);
+        out->v = malloc(count * sizeof(double));
+        for (size_t k = 0; k < count; k++)
+            out->v[out->n++] = lo + (double)k * step;   /* stop inclusive */
         return QD_OK;
     }
+#undef NUM_OK
     return qd_err_field(err, QD_EINVAL, field,
-                        "must be an integer, a list of integers or a range {start, stop, step}");
+                        "must be a number, a list of numbers or a range {start, stop, step}");
 }
 
-/* (fast, slow) pairs of a config, invalid points (fast >= slow) skipped. */
-static enum qd_code
-config_pairs(const json_t *cfg, const char *field, unsigned **pairs, size_t *npairs,
-             struct qd_err *err)
+/* One grid dimension: a flat dotted key and its values. */
+struct dim {
+    char            key[64];
+    struct num_list vals;
+};
+
+struct config_grid {
+    const char         *name;
+    struct eq_strategy  base;       /* which rules are on */
+    struct dim          dims[8];
+    unsigned            ndims;
+    struct eq_strategy *pts;        /* expanded, invalid points skipped */
+    double             *vals;       /* npts * ndims: each point's dimension values */
+    size_t              npts;
+    bool                sma_only;
+};
+
+static void
+config_grid_release(struct config_grid *g)
 {
-    const json_t *mom = json_object_get(cfg, "momentum");
-    const json_t *sma = json_object_get(mom, "sma_crossover");
-    struct int_list f = {0}, s = {0};
-    char fld[160];
-    enum qd_code rc;
+    for (unsigned i = 0; i < g->ndims; i++)
+        free(g->dims[i].vals.v);
+    free(g->pts);
+    free(g->vals);
+    memset(g, 0, sizeof(*g));
+}
+
+static enum qd_code
+add_dim(struct config_grid *g, const json_t *obj, const char *key, const char *prefix,
+        const char *field, double min, double max, bool integer, const json_t *def,
+        struct qd_err *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    char fld[192];
+    struct dim *d = &g->dims[g->ndims];
+
+    snprintf(fld, sizeof(fld), "%s.%s.%s", field, prefix, key);
+    if (v == NULL)
+        v = def;
+    if (v == NULL)
+        return qd_err_field(err, QD_EINVAL, fld, "%s is required", key);
+    snprintf(d->key, sizeof(d->key), "%s.%s", prefix, key);
+    if (num_grid(v, fld, min, max, integer, &d->vals, err) != QD_OK)
+        return QD_EINVAL;
+    g->ndims++;
+    return QD_OK;
+}
+
+static enum qd_code
+only_keys(const json_t *obj, const char *const *keys, const char *field, const char *what,
+          struct qd_err *err)
+{
     const char *k;
     json_t *v;
 
-    *pairs = NULL;
-    *npairs = 0;
-    json_object_foreach((json_t *)cfg, k, v)
+    json_object_foreach((json_t *)obj, k, v)
     {
-        if (strcmp(k, "name") != 0 && strcmp(k, "momentum") != 0) {
+        bool ok = false;
+        for (const char *const *p = keys; *p; p++)
+            ok |= strcmp(*p, k) == 0;
+        if (!ok) {
+            char fld[192];
             snprintf(fld, sizeof(fld), "%s.%s", field, k);
-            return qd_err_field(err, QD_EINVAL, fld,
-                                "\"%s\" strategies are not supported yet: the engine runs "
-                                "momentum.sma_crossover",
-                                k);
+            return qd_err_field(err, QD_EINVAL, fld, "%s \"%s\" is not supported%s", what, k,
+                                strcmp(k, "risk_regime_filter") == 0
+                                    ? " yet: it needs VIX and FRED series (issue 3)"
+                                    : "");
         }
     }
-    json_object_foreach((json_t *)mom, k, v)
-    {
-        if (strcmp(k, "sma_crossover") != 0) {
-            snprintf(fld, sizeof(fld), "%s.momentum.%s", field, k);
-            return qd_err_field(err, QD_EINVAL, fld,
-                                "momentum.%s is not supported yet: the engine runs "
-                                "momentum.sma_crossover",
-                                k);
-        }
-    }
-    if (!json_is_object(sma)) {
+    return QD_OK;
+}
+
+/* Parses a strategy config into its grid of points (cartesian product of every numeric
+ * parameter given as a list or range; invalid points such as fast >= slow skipped). */
+static enum qd_code
+config_grid(const json_t *cfg, const char *field, struct config_grid *g, struct qd_err *err)
+{
+    static const char *const top[] = {"name", "momentum", "mean_reversion", "regime_aware", NULL};
+    static const char *const mom[] = {"sma_crossover", "rsi", NULL};
+    static const char *const mr[] = {"bollinger_bands", NULL};
+    static const char *const ra[] = {"trend_filter", NULL};
+    const json_t *m = json_object_get(cfg, "momentum"), *r = json_object_get(cfg, "mean_reversion");
+    const json_t *ra_o = json_object_get(cfg, "regime_aware"), *o, *tf;
+    char fld[160];
+    size_t total = 1;
+    enum qd_code rc;
+
+    memset(g, 0, sizeof(*g));
+    g->name = json_string_value(json_object_get(cfg, "name"));
+    if ((rc = only_keys(cfg, top, field, "strategy family", err)) != QD_OK)
+        return rc;
+    snprintf(fld, sizeof(fld), "%s.momentum", field);
+    if (m != NULL && (rc = only_keys(m, mom, fld, "momentum strategy", err)) != QD_OK)
+        return rc;
+    snprintf(fld, sizeof(fld), "%s.mean_reversion", field);
+    if (r != NULL && (rc = only_keys(r, mr, fld, "mean-reversion strategy", err)) != QD_OK)
+        return rc;
+    snprintf(fld, sizeof(fld), "%s.regime_aware", field);
+    if (ra_o != NULL && (rc = only_keys(ra_o, ra, fld, "regime filter", err)) != QD_OK)
+        return rc;
+    if ((o = json_object_get(m, "sma_crossover")) != NULL) {
+        static const char *const k[] = {"fast", "slow", NULL};
         snprintf(fld, sizeof(fld), "%s.momentum.sma_crossover", field);
-        return qd_err_field(err, QD_EINVAL, fld, "momentum.sma_crossover {fast, slow} is required");
+        if ((rc = only_keys(o, k, fld, "parameter", err)) ||
+            (rc = add_dim(g, o, "fast", "momentum.sma_crossover", field, 1, MAX_WINDOW, true, NULL,
+                          err)) ||
+            (rc = add_dim(g, o, "slow", "momentum.sma_crossover", field, 2, MAX_WINDOW, true, NULL,
+                          err)))
+            return rc;
+        g->base.sma = true;
     }
-    json_object_foreach((json_t *)sma, k, v)
-    {
-        if (strcmp(k, "fast") != 0 && strcmp(k, "slow") != 0) {
-            snprintf(fld, sizeof(fld), "%s.momentum.sma_crossover.%s", field, k);
-            return qd_err_field(err, QD_EINVAL, fld, "unknown parameter \"%s\"", k);
-        }
+    if ((o = json_object_get(m, "rsi")) != NULL) {
+        static const char *const k[] = {"period", "overbought", "oversold", NULL};
+        json_t *d70 = json_real(70), *d30 = json_real(30), *d14 = json_integer(14);
+        snprintf(fld, sizeof(fld), "%s.momentum.rsi", field);
+        rc = only_keys(o, k, fld, "parameter", err);
+        if (rc == QD_OK)
+            rc = add_dim(g, o, "period", "momentum.rsi", field, 2, MAX_WINDOW, true, d14, err);
+        if (rc == QD_OK)
+            rc = add_dim(g, o, "overbought", "momentum.rsi", field, 0, 100, false, d70, err);
+        if (rc == QD_OK)
+            rc = add_dim(g, o, "oversold", "momentum.rsi", field, 0, 100, false, d30, err);
+        json_decref(d70);
+        json_decref(d30);
+        json_decref(d14);
+        if (rc != QD_OK)
+            return rc;
+        g->base.rsi = true;
     }
-    snprintf(fld, sizeof(fld), "%s.momentum.sma_crossover.fast", field);
-    if ((rc = int_grid(json_object_get(sma, "fast"), fld, 1, MAX_WINDOW, &f, err)) != QD_OK)
-        return rc;
-    snprintf(fld, sizeof(fld), "%s.momentum.sma_crossover.slow", field);
-    if ((rc = int_grid(json_object_get(sma, "slow"), fld, 2, MAX_WINDOW, &s, err)) != QD_OK) {
-        free(f.v);
-        return rc;
+    if ((o = json_object_get(r, "bollinger_bands")) != NULL) {
+        static const char *const k[] = {"period", "std", NULL};
+        json_t *d20 = json_integer(20), *d2 = json_real(2);
+        snprintf(fld, sizeof(fld), "%s.mean_reversion.bollinger_bands", field);
+        rc = only_keys(o, k, fld, "parameter", err);
+        if (rc == QD_OK)
+            rc = add_dim(g, o, "period", "mean_reversion.bollinger_bands", field, 2, MAX_WINDOW,
+                         true, d20, err);
+        if (rc == QD_OK)
+            rc = add_dim(g, o, "std", "mean_reversion.bollinger_bands", field, 0.1, 10, false, d2,
+                         err);
+        json_decref(d20);
+        json_decref(d2);
+        if (rc != QD_OK)
+            return rc;
+        g->base.bb = true;
     }
-    if (f.n * s.n > MAX_GRID) {
-        free(f.v);
-        free(s.v);
+    if ((tf = json_object_get(ra_o, "trend_filter")) != NULL && !json_is_false(tf)) {
+        json_t *d200 = json_integer(200), *none = json_object();
+        snprintf(fld, sizeof(fld), "%s.regime_aware.trend_filter", field);
+        if (json_is_true(tf))
+            rc = add_dim(g, none, "window", "regime_aware.trend_filter", field, 2, MAX_WINDOW,
+                         true, d200, err);
+        else if (json_is_object(tf)) {
+            static const char *const k[] = {"window", NULL};
+            rc = only_keys(tf, k, fld, "parameter", err);
+            if (rc == QD_OK)
+                rc = add_dim(g, tf, "window", "regime_aware.trend_filter", field, 2, MAX_WINDOW,
+                             true, d200, err);
+        } else
+            rc = qd_err_field(err, QD_EINVAL, fld, "trend_filter is true, false or {\"window\"}");
+        json_decref(d200);
+        json_decref(none);
+        if (rc != QD_OK)
+            return rc;
+        g->base.trend = true;
+    }
+    if (!g->base.sma && !g->base.rsi && !g->base.bb)
+        return qd_err_field(err, QD_EINVAL, field,
+                            "a strategy needs a rule: momentum.sma_crossover, momentum.rsi or "
+                            "mean_reversion.bollinger_bands");
+    for (unsigned i = 0; i < g->ndims; i++)
+        total *= g->dims[i].vals.n;
+    if (total > MAX_GRID)
         return qd_err_field(err, QD_EINVAL, field, "the grid has more than %d points", MAX_GRID);
+    g->pts = malloc(total * sizeof(*g->pts));
+    g->vals = malloc(total * g->ndims * sizeof(double) + 1);
+    if (g->pts == NULL || g->vals == NULL)
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
+    for (size_t k = 0; k < total; k++) {
+        struct eq_strategy s = g->base;
+        size_t rest = k;
+        double *v = g->vals + g->npts * g->ndims;
+        for (unsigned i = g->ndims; i-- > 0;) {   /* last dimension varies fastest */
+            v[i] = g->dims[i].vals.v[rest % g->dims[i].vals.n];
+            rest /= g->dims[i].vals.n;
+        }
+        for (unsigned i = 0; i < g->ndims; i++) {
+            const char *key = g->dims[i].key;
+            if (strcmp(key, "momentum.sma_crossover.fast") == 0)
+                s.fast = (unsigned)v[i];
+            else if (strcmp(key, "momentum.sma_crossover.slow") == 0)
+                s.slow = (unsigned)v[i];
+            else if (strcmp(key, "momentum.rsi.period") == 0)
+                s.rsi_period = (unsigned)v[i];
+            else if (strcmp(key, "momentum.rsi.overbought") == 0)
+                s.rsi_overbought = v[i];
+            else if (strcmp(key, "momentum.rsi.oversold") == 0)
+                s.rsi_oversold = v[i];
+            else if (strcmp(key, "mean_reversion.bollinger_bands.period") == 0)
+                s.bb_period = (unsigned)v[i];
+            else if (strcmp(key, "mean_reversion.bollinger_bands.std") == 0)
+                s.bb_std = v[i];
+            else if (strcmp(key, "regime_aware.trend_filter.window") == 0)
+                s.trend_window = (unsigned)v[i];
+        }
+        if ((s.sma && s.fast >= s.slow) || (s.rsi && s.rsi_oversold >= s.rsi_overbought))
+            continue;                                /* invalid point: skipped */
+        g->pts[g->npts++] = s;
     }
-    *pairs = malloc(2 * f.n * s.n * sizeof(unsigned) + 1);
-    for (size_t i = 0; i < f.n; i++)
-        for (size_t j = 0; j < s.n; j++)
-            if (f.v[i] < s.v[j]) {
-                (*pairs)[2 * *npairs] = f.v[i];
-                (*pairs)[2 * *npairs + 1] = s.v[j];
-                (*npairs)++;
-            }
-    free(f.v);
-    free(s.v);
-    if (*npairs == 0) {
-        free(*pairs);
-        *pairs = NULL;
-        return qd_err_field(err, QD_EINVAL, field, "no valid point in the grid (fast < slow)");
-    }
+    if (g->npts == 0)
+        return qd_err_field(err, QD_EINVAL, field,
+                            "no valid point in the grid (fast < slow, oversold < overbought)");
+    g->sma_only = g->base.sma && !g->base.rsi && !g->base.bb && !g->base.trend;
     return QD_OK;
 }
 
@@ -315,16 +463,16 @@ equity_backtest_validate(const json_t *params, struct qd_err *err)
     json_array_foreach(cfgs, i, cfg)
     {
         char field[64];
-        unsigned *pairs;
-        size_t np;
+        struct config_grid g;
         snprintf(field, sizeof(field), "params.strategy_configs[%zu]", i);
         if (!json_is_object(cfg))
             return qd_err_field(err, QD_EINVAL, field, "a strategy config is an object");
         if (json_object_get(cfg, "name") && !json_is_string(json_object_get(cfg, "name")))
             return qd_err_field(err, QD_EINVAL, field, "name is a string");
-        if ((rc = config_pairs(cfg, field, &pairs, &np, err)) != QD_OK)
+        rc = config_grid(cfg, field, &g, err);
+        config_grid_release(&g);
+        if (rc != QD_OK)
             return rc;
-        free(pairs);
     }
     return QD_OK;
 }
@@ -348,14 +496,28 @@ sha256_hex(const void *data, size_t len, char hex[65])
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
-static char *
-run_params(const json_t *params, const struct bt_opts *o, const char *strategy, unsigned f,
-           unsigned s)
+/* The grid values of point k as a JSON object of flat dotted keys. */
+static json_t *
+point_params(const struct config_grid *g, size_t k)
 {
-    json_t *p = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:s, "
+    json_t *o = json_object();
+
+    for (unsigned i = 0; i < g->ndims; i++) {
+        double v = g->vals[k * g->ndims + i];
+        bool whole = strstr(g->dims[i].key, "period") || strstr(g->dims[i].key, "window") ||
+                     strstr(g->dims[i].key, ".fast") || strstr(g->dims[i].key, ".slow");
+        json_object_set_new(o, g->dims[i].key, whole ? json_integer((json_int_t)v) : json_real(v));
+    }
+    return o;
+}
+
+static char *
+run_params(const json_t *params, const struct bt_opts *o, const char *strategy,
+           const struct config_grid *g, size_t k)
+{
+    json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:s, "
                           "s:b, s:s, s:s, s:f}",
-                          "strategy", strategy, "momentum.sma_crossover.fast", (json_int_t)f,
-                          "momentum.sma_crossover.slow", (json_int_t)s, "symbols",
+                          "strategy", strategy, "symbols",
                           json_string_value(json_array_get(json_object_get(params, "symbols"), 0)),
                           "start_date", json_string_value(json_object_get(params, "start_date")),
                           "end_date", json_string_value(json_object_get(params, "end_date")),
@@ -365,8 +527,13 @@ run_params(const json_t *params, const struct bt_opts *o, const char *strategy, 
                           o->sim.initial_capital, "sizing.mode", "all_in", "fractional",
                           o->sim.fractional, "price", o->price, "direction", "long_only",
                           "risk_free_rate", o->sim.risk_free_rate);
-    char *text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text;
 
+    json_t *pp = point_params(g, k);
+
+    json_object_update(p, pp);
+    json_decref(pp);
+    text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(p);
     return text;
 }
@@ -435,10 +602,11 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
            struct qd_err *err)
 {
     PGconn *conn = (PGconn *)job_conn(ctx);
-    char field[64], name_buf[64];
+    char field[64];
     const char *strategy;
+    struct config_grid g;
+    size_t np;
     unsigned *pairs = NULL;
-    size_t np = 0;
     struct eq_metrics *met = NULL;
     char **pj = NULL, **ch = NULL;
     const char **strat = NULL;
@@ -447,15 +615,18 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
     struct ranked *rk = NULL;
     enum qd_code rc;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = ncpu > 0 ? (unsigned)ncpu : 1;
 
     snprintf(field, sizeof(field), "params.strategy_configs[%zu]", cfg_index);
-    if ((rc = config_pairs(cfg, field, &pairs, &np, err)) != QD_OK)
+    if ((rc = config_grid(cfg, field, &g, err)) != QD_OK) {
+        config_grid_release(&g);
         return rc;
-    strategy = json_string_value(json_object_get(cfg, "name"));
-    if (strategy == NULL) {
-        snprintf(name_buf, sizeof(name_buf), "sma_crossover");
-        strategy = name_buf;
     }
+    np = g.npts;
+    strategy = g.name ? g.name : g.base.sma && !g.base.rsi && !g.base.bb ? "sma_crossover"
+               : g.base.rsi && !g.base.sma && !g.base.bb               ? "rsi"
+               : g.base.bb && !g.base.sma && !g.base.rsi               ? "bollinger_bands"
+                                                                       : "combo";
     met = calloc(np, sizeof(*met));
     pj = calloc(np, sizeof(*pj));
     ch = calloc(np, sizeof(*ch));
@@ -463,18 +634,27 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
     mv = calloc(np * EQ_NUM_METRICS, sizeof(*mv));
     ids = calloc(np, sizeof(*ids));
     rk = calloc(np, sizeof(*rk));
-    if (!met || !pj || !ch || !strat || !mv || !ids || !rk) {
+    pairs = calloc(2 * np, sizeof(*pairs));
+    if (!met || !pj || !ch || !strat || !mv || !ids || !rk || !pairs) {
         rc = qd_err_set(err, QD_ENOMEM, "out of memory for %zu runs", np);
         goto out;
     }
     job_progress(ctx, 0.1, "%s: %zu backtests", strategy, np);
-    rc = eq_sma_sweep_pairs(mk, tk, pairs, np, &o->sim, ncpu > 0 ? (unsigned)ncpu : 1, stop_cb,
-                            ctx, met, err);
+    if (g.sma_only) {
+        /* the shared-window fast path; identical results to the general one */
+        for (size_t k = 0; k < np; k++) {
+            pairs[2 * k] = g.pts[k].fast;
+            pairs[2 * k + 1] = g.pts[k].slow;
+        }
+        rc = eq_sma_sweep_pairs(mk, tk, pairs, np, &o->sim, threads, stop_cb, ctx, met, err);
+    } else {
+        rc = eq_strategy_sweep(mk, tk, g.pts, np, &o->sim, threads, stop_cb, ctx, met, err);
+    }
     if (rc != QD_OK)
         goto out;
     for (size_t k = 0; k < np; k++) {
         char hex[65];
-        pj[k] = run_params(params, o, strategy, pairs[2 * k], pairs[2 * k + 1]);
+        pj[k] = run_params(params, o, strategy, &g, k);
         sha256_hex(pj[k], strlen(pj[k]), hex);
         ch[k] = strdup(hex);
         strat[k] = strategy;
@@ -506,38 +686,37 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
     }
     {
         size_t keep = np == 1 ? 1 : (o->keep_top < np ? o->keep_top : np);
-        int8_t *target = malloc(mk->n);
-        double *equity = malloc(mk->n * sizeof(double));
+        int8_t *target = malloc(mk->n), *tmp = malloc(mk->n);
+        double *equity = malloc(mk->n * sizeof(double)), *scratch = malloc(3 * mk->n * sizeof(double));
         struct eq_trade *tr = malloc(4096 * sizeof(*tr));
-        for (size_t r = 0; rc == QD_OK && r < keep && target && equity && tr; r++) {
+        for (size_t r = 0; rc == QD_OK && r < keep && target && tmp && equity && scratch && tr;
+             r++) {
             size_t k = rk[r].idx, nt = 0;
             struct eq_metrics again;
             char *tj;
-            eq_sma_cross_targets(tk, pairs[2 * k], pairs[2 * k + 1], target);
+            eq_strategy_targets(mk, tk, &g.pts[k], target, tmp, scratch);
             eq_simulate(mk, target, &o->sim, &again, equity, tr, 4096, &nt);
             tj = trades_json(tr, nt);
             rc = runs_db_store_series(conn, ids[k], mk->day, equity, mk->n, tj, err);
             free(tj);
         }
         free(target);
+        free(tmp);
         free(equity);
+        free(scratch);
         free(tr);
     }
     if (rc != QD_OK)
         goto out;
     for (size_t k = 0; k < np; k++)
-        json_array_append_new(runs_out,
-                              json_pack("{s:I, s:s, s:{s:I, s:I}}", "id", (json_int_t)ids[k],
-                                        "strategy", strategy, "params",
-                                        "momentum.sma_crossover.fast", (json_int_t)pairs[2 * k],
-                                        "momentum.sma_crossover.slow",
-                                        (json_int_t)pairs[2 * k + 1]));
+        json_array_append_new(runs_out, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)ids[k],
+                                                  "strategy", strategy, "params",
+                                                  point_params(&g, k)));
     {
         size_t k = rk[0].idx;
-        *best = json_pack("{s:I, s:s, s:{s:I, s:I}, s:o}", "run_id", (json_int_t)ids[k],
-                          "rank_by", eq_metric_names[o->rank], "params",
-                          "momentum.sma_crossover.fast", (json_int_t)pairs[2 * k],
-                          "momentum.sma_crossover.slow", (json_int_t)pairs[2 * k + 1], "metrics",
+        *best = json_pack("{s:I, s:s, s:s, s:I, s:o, s:o}", "run_id", (json_int_t)ids[k],
+                          "strategy", strategy, "rank_by", eq_metric_names[o->rank], "runs",
+                          (json_int_t)np, "params", point_params(&g, k), "metrics",
                           metrics_json(&met[k]));
     }
 out:
@@ -553,6 +732,7 @@ out:
     free(rk);
     free(met);
     free(pairs);
+    config_grid_release(&g);
     return rc;
 }
 
@@ -620,11 +800,15 @@ equity_backtest_run(struct job_ctx *ctx, const json_t *params, json_t **result,
             rc = run_config(ctx, params, cfg, i, &o, &mk, &tk, exp_id, data_hash, runs, &one, err);
             if (rc != QD_OK)
                 break;
-            json_object_set_new(best,
-                                json_string_value(json_object_get(cfg, "name"))
-                                    ? json_string_value(json_object_get(cfg, "name"))
-                                    : "sma_crossover",
-                                one);
+            {
+                /* keyed by strategy name; a repeated name gets its config's position */
+                char key[96];
+                const char *name = json_string_value(json_object_get(one, "strategy"));
+                snprintf(key, sizeof(key), "%s", name);
+                if (json_object_get(best, key) != NULL)
+                    snprintf(key, sizeof(key), "%s_%zu", name, i);
+                json_object_set_new(best, key, one);
+            }
         }
     }
     if (rc == QD_OK) {

@@ -158,6 +158,8 @@ START_TEST(single_run_matches_grid_point)
     long long id = json_integer_value(json_object_get(
         json_object_get(json_object_get(json_object_get(one, "result"), "best"), "sma_crossover"),
         "run_id"));
+
+    ck_assert_int_gt(id, 0);
     char sql[1024];
 
     /* the grid of sma-grid held (10, 40) with the same fees: a single run of that pair gives
@@ -182,8 +184,14 @@ static const struct {
     const char *params, *field;
 } bad[] = {
     {"\"symbols\":[\"BT\",\"X\"]", "params.symbols"},
-    {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"rsi\":{\"period\":14}}}]",
-     "params.strategy_configs[0].momentum.rsi"},
+    {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"macd\":{\"fast\":12}}}]",
+     "params.strategy_configs[0].momentum.macd"},
+    {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"sma_crossover\":{\"fast\":5,"
+     "\"slow\":20}},\"regime_aware\":{\"risk_regime_filter\":{\"max_level\":2}}}]",
+     "params.strategy_configs[0].regime_aware.risk_regime_filter"},
+    {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"rsi\":{\"period\":14,"
+     "\"overbought\":30,\"oversold\":70}}}]",
+     "params.strategy_configs[0]"},
     {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"sma_crossover\":{\"fast\":"
      "{\"start\":5},\"slow\":20}}}]",
      "params.strategy_configs[0].momentum.sma_crossover.fast"},
@@ -228,6 +236,44 @@ START_TEST(no_bars_fails_clearly)
     ck_assert_str_eq(json_string_value(json_object_get(e, "field")), "params.symbols[0]");
     ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e, "message")), "ingest"));
     ck_assert_int_eq(json_integer_value(json_object_get(job, "attempts")), 1);
+    json_decref(job);
+}
+END_TEST
+
+START_TEST(rsi_bollinger_and_combo)
+{
+    json_t *job = run_job("{\"type\":\"equity_backtest\",\"params\":{\"symbols\":[\"BT\"],"
+                          "\"start_date\":\"2010-01-01\",\"end_date\":\"2019-12-31\","
+                          "\"experiment_name\":\"mixed\",\"strategy_configs\":["
+                          "{\"name\":\"rsi\",\"momentum\":{\"rsi\":{\"period\":[7,14],"
+                          "\"overbought\":70,\"oversold\":{\"start\":20,\"stop\":30,"
+                          "\"step\":5}}}},"
+                          "{\"name\":\"bb\",\"mean_reversion\":{\"bollinger_bands\":"
+                          "{\"period\":20,\"std\":[1.5,2]}}},"
+                          "{\"name\":\"combo\",\"momentum\":{\"sma_crossover\":{\"fast\":10,"
+                          "\"slow\":50}},\"regime_aware\":{\"trend_filter\":true}}]}}",
+                          "succeeded");
+    json_t *best = json_object_get(json_object_get(job, "result"), "best");
+
+    ck_assert_int_eq((int)json_integer_value(json_object_get(json_object_get(best, "rsi"), "runs")),
+                     6);
+    ck_assert_int_eq((int)json_integer_value(json_object_get(json_object_get(best, "bb"), "runs")),
+                     2);
+    ck_assert_int_eq(
+        (int)json_integer_value(json_object_get(json_object_get(best, "combo"), "runs")), 1);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM runs r JOIN experiments e ON "
+                                        "e.id = r.experiment_id WHERE e.name = 'mixed'"),
+                     9);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM runs WHERE params ? "
+                                        "'regime_aware.trend_filter.window' AND "
+                                        "params->>'regime_aware.trend_filter.window' = '200'"),
+                     1);
+    /* the trend filter can only remove exposure: combo is never more exposed than SMA(10,50)
+     * alone */
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM metrics m JOIN runs r ON r.id = "
+                                        "m.run_id WHERE r.strategy = 'combo' AND m.key = "
+                                        "'exposure' AND m.value <= 1"),
+                     1);
     json_decref(job);
 }
 END_TEST
@@ -314,6 +360,7 @@ main(void)
     tcase_add_loop_test(tc, bad_params_name_the_field, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, no_bars_fails_clearly);
     tcase_add_test(tc, features_built_and_served);
+    tcase_add_test(tc, rsi_bollinger_and_combo);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

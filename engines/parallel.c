@@ -1,0 +1,68 @@
+/* Parallel loop over grid points (see parallel.h). */
+#include "engines/parallel.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct par {
+    size_t       n, scratch_bytes;
+    unsigned     nthreads;
+    eq_point_fn *fn;
+    void        *ctx;
+    eq_stop_fn  *stop;
+    void        *stop_arg;
+};
+
+struct par_worker {
+    struct par *par;
+    unsigned    index;
+    pthread_t   thread;
+    bool        started;
+    int         rc;
+};
+
+static void *
+par_main(void *arg)
+{
+    struct par_worker *w = arg;
+    struct par *p = w->par;
+    void *scratch = malloc(p->scratch_bytes ? p->scratch_bytes : 1);
+
+    w->rc = scratch ? QD_OK : QD_ENOMEM;
+    for (size_t k = w->index; w->rc == QD_OK && k < p->n; k += p->nthreads) {
+        if (p->stop && p->stop(p->stop_arg)) {
+            w->rc = QD_ECANCELED;
+            break;
+        }
+        p->fn(p->ctx, k, scratch);
+    }
+    free(scratch);
+    return NULL;
+}
+
+enum qd_code
+eq_parallel_for(size_t n, unsigned threads, size_t scratch_bytes, eq_point_fn *fn, void *ctx,
+                eq_stop_fn *stop, void *stop_arg, struct qd_err *err)
+{
+    struct par p = {.n = n, .scratch_bytes = scratch_bytes, .fn = fn, .ctx = ctx, .stop = stop,
+                    .stop_arg = stop_arg};
+    struct par_worker ws[64];
+    enum qd_code rc = QD_OK;
+
+    p.nthreads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+    for (unsigned i = 0; i < p.nthreads; i++) {
+        ws[i] = (struct par_worker){.par = &p, .index = i};
+        ws[i].started = p.nthreads > 1 && pthread_create(&ws[i].thread, NULL, par_main, &ws[i]) == 0;
+        if (!ws[i].started)
+            par_main(&ws[i]);       /* one thread, or no new thread could start: run it here */
+    }
+    for (unsigned i = 0; i < p.nthreads; i++) {
+        if (ws[i].started)
+            pthread_join(ws[i].thread, NULL);
+        if (ws[i].rc != QD_OK && rc == QD_OK)
+            rc = (enum qd_code)ws[i].rc;
+    }
+    if (rc != QD_OK)
+        return qd_err_set(err, rc, rc == QD_ECANCELED ? "cancelled" : "out of memory");
+    return QD_OK;
+}
