@@ -33,6 +33,7 @@ eq_metrics_array(const struct eq_metrics *m, double out[EQ_NUM_METRICS])
 
 struct sim {
     const struct eq_sim_params *p;
+    const struct eq_market     *mk;
     double cash, shares;
     double entry_cost;              /* notional + fee paid to enter */
     double entry_price, entry_fee;
@@ -53,19 +54,77 @@ fee_for(const struct eq_sim_params *p, double notional, double size)
     return fee < p->fee_minimum ? p->fee_minimum : fee;
 }
 
+void
+eq_sizing_inputs(const double *close, size_t n, unsigned window, double *vol, double *kelly)
+{
+    for (size_t i = 0; i < n; i++) {
+        double m = 0, v = 0;
+        if (window < 2 || i < window) {
+            vol[i] = kelly[i] = NAN;
+            continue;
+        }
+        for (size_t k = i + 1 - window; k <= i; k++)
+            m += close[k] / close[k - 1] - 1.0;
+        m /= window;
+        for (size_t k = i + 1 - window; k <= i; k++) {
+            double r = close[k] / close[k - 1] - 1.0 - m;
+            v += r * r;
+        }
+        v /= window - 1;
+        vol[i] = sqrt(v * 252.0);
+        kelly[i] = v > 0 ? m / v : NAN;
+    }
+}
+
+/* The size the sizing rule asks for at this fill, before the cash cap; NaN: no entry. */
+static double
+wanted_size(const struct sim *s, double fill, size_t signal_bar)
+{
+    const struct eq_sim_params *p = s->p;
+    const struct eq_market *mk = s->mk;
+    double all_in = s->cash / (fill * (1.0 + p->fee_rate) + p->fee_per_share), f;
+
+    switch (p->sizing) {
+    case EQ_SIZE_FIXED_SHARES:
+        return p->sizing_value;
+    case EQ_SIZE_FIXED_NOTIONAL:
+        return p->sizing_value / fill;
+    case EQ_SIZE_PERCENT_EQUITY:
+        return p->sizing_value * all_in;
+    case EQ_SIZE_VOL_TARGET:
+        f = mk->sizing_vol ? mk->sizing_vol[signal_bar] : NAN;
+        if (!(f > 0))
+            return NAN;
+        return fmin(1.0, p->sizing_value / f) * all_in;
+    case EQ_SIZE_KELLY:
+        f = mk->sizing_kelly ? mk->sizing_kelly[signal_bar] : NAN;
+        if (isnan(f))
+            return NAN;
+        return fmin(1.0, fmax(0.0, p->sizing_value * f)) * all_in;
+    case EQ_SIZE_ALL_IN:
+    default:
+        return all_in;
+    }
+}
+
 static void
-buy(struct sim *s, double px, int32_t day)
+buy(struct sim *s, double px, int32_t day, size_t signal_bar)
 {
     const struct eq_sim_params *p = s->p;
     double fill = px * (1.0 + p->slippage_bps * 1e-4);
-    double size = s->cash / (fill * (1.0 + p->fee_rate) + p->fee_per_share), notional, fee;
+    double all_in = s->cash / (fill * (1.0 + p->fee_rate) + p->fee_per_share), notional, fee;
+    double size = wanted_size(s, fill, signal_bar);
 
+    if (isnan(size))
+        return;
+    if (size > all_in)
+        size = all_in;              /* never more than the cash buys */
     if (!p->fractional)
         size = floor(size);
     if (size > 0 && fee_for(p, size * fill, size) > size * fill * p->fee_rate +
                                                       size * p->fee_per_share) {
-        /* the minimum fee applies: spend what is left after it */
-        size = (s->cash - p->fee_minimum) / fill;
+        /* the minimum fee applies: never spend more than what is left after it */
+        size = fmin(size, (s->cash - p->fee_minimum) / fill);
         if (!p->fractional)
             size = floor(size);
     }
@@ -151,7 +210,7 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
             struct eq_metrics *m, double *equity, struct eq_trade *trades, size_t max_trades,
             size_t *ntrades)
 {
-    struct sim s = {.p = p, .cash = p->initial_capital, .trades = trades,
+    struct sim s = {.p = p, .mk = mk, .cash = p->initial_capital, .trades = trades,
                     .max_trades = max_trades};
     struct curve c = {.prev = p->initial_capital, .peak = p->initial_capital,
                       .rf_d = pow(1.0 + p->risk_free_rate, 1.0 / 252.0) - 1.0,
@@ -167,7 +226,7 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
         size_t stop;
 
         if (want && s.shares == 0)
-            buy(&s, px, mk->day[t]);
+            buy(&s, px, mk->day[t], t - lag);
         else if (!want && s.shares > 0)
             sell(&s, px, mk->day[t]);
         eq = s.cash + s.shares * mk->close[t];

@@ -20,6 +20,19 @@ struct eq_market {
     size_t         n;
     const int32_t *day;             /* days since 1970-01-01, increasing */
     const double  *open, *close;
+    /* For vol_target / kelly sizing (else may be NULL): per bar, known at that bar's close,
+     * the annualized realized volatility and the Kelly fraction mean/variance of daily
+     * returns over the sizing window (eq_sizing_inputs fills them). */
+    const double  *sizing_vol, *sizing_kelly;
+};
+
+enum eq_sizing {
+    EQ_SIZE_ALL_IN,                 /* cash / (price * (1 + rate)) */
+    EQ_SIZE_FIXED_SHARES,           /* value shares */
+    EQ_SIZE_FIXED_NOTIONAL,         /* value / price */
+    EQ_SIZE_PERCENT_EQUITY,         /* value (0..1] of equity */
+    EQ_SIZE_VOL_TARGET,             /* equity * min(1, value / realized vol) */
+    EQ_SIZE_KELLY,                  /* equity * clamp(value * mean / variance, 0, 1) */
 };
 
 struct eq_sim_params {
@@ -31,7 +44,13 @@ struct eq_sim_params {
     bool   fill_close;              /* false: next bar's open (default); true: the signal bar's close */
     bool   fractional;              /* false: whole shares */
     double risk_free_rate;          /* annual, for Sharpe and Sortino */
+    enum eq_sizing sizing;          /* default all in; never more than the cash buys */
+    double         sizing_value;
 };
+
+/* Fills vol[n] and kelly[n] from closes over the trailing `window` daily returns (NaN until
+ * defined). */
+void eq_sizing_inputs(const double *close, size_t n, unsigned window, double *vol, double *kelly);
 
 struct eq_trade {
     int32_t entry_day, exit_day;    /* exit_day -1: still open at the end */

@@ -330,7 +330,8 @@ config_grid(const json_t *cfg, const char *field, struct config_grid *g, struct 
 
 struct bt_opts {
     struct eq_sim_params sim;
-    const char          *fill, *price;
+    const char          *fill, *price, *sizing_mode, *sizing_key;
+    unsigned             sizing_window;
     unsigned             keep_top;
     int                  rank;          /* index into eq_metric_names */
 };
@@ -397,14 +398,62 @@ parse_opts(const json_t *params, struct bt_opts *o, struct qd_err *err)
     if (v != NULL && (!json_is_string(v) || strcmp(json_string_value(v), "long_only") != 0))
         return qd_err_field(err, QD_EINVAL, "params.direction",
                             "direction \"long_only\" is supported; long_short is not yet");
+    o->sizing_mode = "all_in";
     if (sizing != NULL) {
+        static const struct {
+            const char    *mode, *key;
+            enum eq_sizing kind;
+            double         min, max, def;
+        } modes[] = {
+            {"all_in", NULL, EQ_SIZE_ALL_IN, 0, 0, 0},
+            {"fixed_shares", "shares", EQ_SIZE_FIXED_SHARES, 1e-6, 1e12, NAN},
+            {"fixed_notional", "notional", EQ_SIZE_FIXED_NOTIONAL, 1e-6, 1e15, NAN},
+            {"percent_equity", "percent", EQ_SIZE_PERCENT_EQUITY, 1e-6, 1, NAN},
+            {"vol_target", "target", EQ_SIZE_VOL_TARGET, 1e-4, 5, NAN},
+            {"kelly", "fraction", EQ_SIZE_KELLY, 1e-6, 1, 0.5},
+        };
         const json_t *mode = json_object_get(sizing, "mode");
+        int found = -1;
         if (!json_is_object(sizing) || !json_is_string(mode))
             return qd_err_field(err, QD_EINVAL, "params.sizing", "sizing is {\"mode\": …}");
-        if (strcmp(json_string_value(mode), "all_in") != 0)
+        for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)
+            if (strcmp(modes[k].mode, json_string_value(mode)) == 0)
+                found = (int)k;
+        if (found < 0)
             return qd_err_field(err, QD_EINVAL, "params.sizing.mode",
-                                "sizing mode \"all_in\" is supported; \"%s\" is not yet",
-                                json_string_value(mode));
+                                "sizing mode is all_in, fixed_shares, fixed_notional, "
+                                "percent_equity, vol_target or kelly");
+        o->sizing_mode = modes[found].mode;
+        o->sim.sizing = modes[found].kind;
+        if (modes[found].key != NULL) {
+            char f[64];
+            snprintf(f, sizeof(f), "params.sizing.%s", modes[found].key);
+            if (isnan(modes[found].def) && json_object_get(sizing, modes[found].key) == NULL)
+                return qd_err_field(err, QD_EINVAL, f, "%s is required for sizing mode %s",
+                                    modes[found].key, modes[found].mode);
+            if ((rc = number(sizing, modes[found].key, f, modes[found].min, modes[found].max,
+                             modes[found].def, &o->sim.sizing_value, err)) != QD_OK)
+                return rc;
+            o->sizing_key = modes[found].key;
+        }
+        if ((rc = number(sizing, "window", "params.sizing.window", 2, 1000,
+                         o->sim.sizing == EQ_SIZE_KELLY ? 63 : 21, &d, err)) != QD_OK)
+            return rc;
+        o->sizing_window = (unsigned)d;
+        {
+            const char *k;
+            json_t *x;
+            json_object_foreach((json_t *)sizing, k, x)
+            {
+                if (strcmp(k, "mode") != 0 && strcmp(k, "window") != 0 &&
+                    (modes[found].key == NULL || strcmp(k, modes[found].key) != 0)) {
+                    char f[96];
+                    snprintf(f, sizeof(f), "params.sizing.%.60s", k);
+                    return qd_err_field(err, QD_EINVAL, f,
+                                        "unknown parameter for sizing mode %s", modes[found].mode);
+                }
+            }
+        }
     }
     v = json_object_get(params, "rank_by");
     o->rank = 4;                                    /* sharpe_ratio */
@@ -524,13 +573,20 @@ run_params(const json_t *params, const struct bt_opts *o, const char *strategy,
                           "fill", o->fill, "fees.rate", o->sim.fee_rate, "fees.per_share",
                           o->sim.fee_per_share, "fees.minimum", o->sim.fee_minimum,
                           "slippage_bps", o->sim.slippage_bps, "initial_capital",
-                          o->sim.initial_capital, "sizing.mode", "all_in", "fractional",
+                          o->sim.initial_capital, "sizing.mode", o->sizing_mode, "fractional",
                           o->sim.fractional, "price", o->price, "direction", "long_only",
                           "risk_free_rate", o->sim.risk_free_rate);
     char *text;
 
     json_t *pp = point_params(g, k);
 
+    if (o->sizing_key != NULL) {
+        char key[64];
+        snprintf(key, sizeof(key), "sizing.%s", o->sizing_key);
+        json_object_set_new(p, key, json_real(o->sim.sizing_value));
+    }
+    if (o->sim.sizing == EQ_SIZE_VOL_TARGET || o->sim.sizing == EQ_SIZE_KELLY)
+        json_object_set_new(p, "sizing.window", json_integer(o->sizing_window));
     json_object_update(p, pp);
     json_decref(pp);
     text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
@@ -750,14 +806,15 @@ equity_backtest_run(struct job_ctx *ctx, const json_t *params, json_t **result,
     int64_t version, exp_id;
     char data_hash[65];
     json_t *runs = json_array(), *best = json_object();
+    double *svol = NULL, *skelly = NULL;
     size_t i;
     enum qd_code rc;
 
+    bar_series_init(&s, 0);
     job_param_date(params, "start_date", true, &a, err);
     job_param_date(params, "end_date", true, &b, err);
     if ((rc = parse_opts(params, &o, err)) != QD_OK)
-        return rc;
-    bar_series_init(&s, 0);
+        goto out;
     rc = bars_db_read(conn, symbol, a, b, &s, &version, err);
     if (rc == QD_ENOTFOUND || (rc == QD_OK && s.n < 2)) {
         rc = qd_err_field(err, QD_EINVAL, "params.symbols[0]",
@@ -789,11 +846,21 @@ equity_backtest_run(struct job_ctx *ctx, const json_t *params, json_t **result,
     }
     if ((rc = eq_ticks_init(&tk, s.close, s.n, err)) != QD_OK)
         goto out;
+    if (o.sim.sizing == EQ_SIZE_VOL_TARGET || o.sim.sizing == EQ_SIZE_KELLY) {
+        svol = malloc(s.n * sizeof(double));
+        skelly = malloc(s.n * sizeof(double));
+        if (svol == NULL || skelly == NULL) {
+            rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+            goto out;
+        }
+        eq_sizing_inputs(s.close, s.n, o.sizing_window, svol, skelly);
+    }
     if ((rc = runs_db_experiment(conn, json_string_value(json_object_get(params, "experiment_name")),
                                  &exp_id, err)) != QD_OK)
         goto out;
     {
-        struct eq_market mk = {.n = s.n, .day = s.day, .open = s.open, .close = s.close};
+        struct eq_market mk = {.n = s.n, .day = s.day, .open = s.open, .close = s.close,
+                               .sizing_vol = svol, .sizing_kelly = skelly};
         json_array_foreach(cfgs, i, cfg)
         {
             json_t *one = NULL;
@@ -824,6 +891,8 @@ equity_backtest_run(struct job_ctx *ctx, const json_t *params, json_t **result,
 out:
     json_decref(runs);
     json_decref(best);
+    free(svol);
+    free(skelly);
     eq_ticks_release(&tk);
     bar_series_release(&s);
     return rc;

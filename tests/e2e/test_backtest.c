@@ -198,7 +198,10 @@ static const struct {
     {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"sma_crossover\":{\"fast\":30,"
      "\"slow\":20}}}]",
      "params.strategy_configs[0]"},
-    {"\"symbols\":[\"BT\"],\"sizing\":{\"mode\":\"kelly\"}", "params.sizing.mode"},
+    {"\"symbols\":[\"BT\"],\"sizing\":{\"mode\":\"martingale\"}", "params.sizing.mode"},
+    {"\"symbols\":[\"BT\"],\"sizing\":{\"mode\":\"fixed_shares\"}", "params.sizing.shares"},
+    {"\"symbols\":[\"BT\"],\"sizing\":{\"mode\":\"percent_equity\",\"percent\":2}",
+     "params.sizing.percent"},
     {"\"symbols\":[\"BT\"],\"fill\":\"vwap\"", "params.fill"},
     {"\"symbols\":[\"BT\"],\"fees\":{\"rate\":0.5}", "params.fees.rate"},
 };
@@ -275,6 +278,45 @@ START_TEST(rsi_bollinger_and_combo)
                                         "'exposure' AND m.value <= 1"),
                      1);
     json_decref(job);
+}
+END_TEST
+
+START_TEST(sizing_modes_end_to_end)
+{
+    static const char *const sizings[] = {
+        "{\"mode\":\"fixed_shares\",\"shares\":10}", "{\"mode\":\"percent_equity\",\"percent\":0.5}",
+        "{\"mode\":\"vol_target\",\"target\":0.1,\"window\":21}", "{\"mode\":\"kelly\"}"};
+
+    for (size_t k = 0; k < 4; k++) {
+        char body[1024];
+        json_t *job, *m;
+        snprintf(body, sizeof(body),
+                 "{\"type\":\"equity_backtest\",\"params\":{\"symbols\":[\"BT\"],"
+                 "\"start_date\":\"2010-01-01\",\"end_date\":\"2019-12-31\","
+                 "\"experiment_name\":\"sizing\",\"sizing\":%s,\"strategy_configs\":["
+                 "{\"name\":\"s%zu\",\"momentum\":{\"sma_crossover\":{\"fast\":10,"
+                 "\"slow\":50}}}]}}",
+                 sizings[k], k);
+        job = run_job(body, "succeeded");
+        m = json_object_get(json_array_get(json_object_get(json_object_get(job, "result"),
+                                                           "runs"),
+                                           0),
+                            "id");
+        ck_assert(json_integer_value(m) > 0);
+        json_decref(job);
+    }
+    /* 10 shares is a small position in 100,000 of capital: the final value moves little */
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM runs WHERE params->>'sizing.mode' "
+                                        "= 'fixed_shares' AND params->>'sizing.shares' = '10.0'"),
+                     1);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM runs WHERE params->>'sizing.mode' "
+                                        "= 'kelly' AND params->>'sizing.window' = '63'"),
+                     1);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM metrics m JOIN runs r ON r.id = "
+                                        "m.run_id WHERE r.params->>'sizing.mode' = "
+                                        "'fixed_shares' AND m.key = 'final_value' AND "
+                                        "abs(m.value - 100000) < 5000"),
+                     1);
 }
 END_TEST
 
@@ -361,6 +403,7 @@ main(void)
     tcase_add_test(tc, no_bars_fails_clearly);
     tcase_add_test(tc, features_built_and_served);
     tcase_add_test(tc, rsi_bollinger_and_combo);
+    tcase_add_test(tc, sizing_modes_end_to_end);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -287,3 +287,83 @@ suite_equity(void)
     suite_add_tcase(s, tc);
     return s;
 }
+
+/* ---- sizing modes, by hand: buy at bar 1's open 10, sell at bar 3's open 12, no fees ---- */
+
+static double
+sized_final(enum eq_sizing mode, double value, const double *vol, const double *kelly,
+            double *size)
+{
+    static const int32_t day[] = {0, 1, 2, 3, 4};
+    static const double open[] = {9, 10, 11, 12, 12}, close[] = {9.5, 10.5, 11.5, 12.5, 12};
+    static const int8_t target[] = {1, 1, 0, 0, 0};
+    struct eq_market mk = {.n = 5, .day = day, .open = open, .close = close, .sizing_vol = vol,
+                           .sizing_kelly = kelly};
+    struct eq_sim_params p = {.initial_capital = 1000, .fractional = true, .sizing = mode,
+                              .sizing_value = value};
+    struct eq_metrics m;
+    struct eq_trade tr[2];
+    size_t nt = 0;
+
+    eq_simulate(&mk, target, &p, &m, NULL, tr, 2, &nt);
+    *size = nt ? tr[0].size : 0;
+    return m.final_value;
+}
+
+START_TEST(sizing_modes_by_hand)
+{
+    static const double vol[5] = {0.30, 0.30, 0.30, 0.30, 0.30};
+    static const double kelly[5] = {2.0, 2.0, 2.0, 2.0, 2.0}, nan5[5] = {NAN, NAN, NAN, NAN, NAN};
+    double size, f;
+
+    f = sized_final(EQ_SIZE_FIXED_SHARES, 30, NULL, NULL, &size);
+    ck_assert(size == 30 && fabs(f - (1000 + 30 * 2)) < 1e-9);
+    f = sized_final(EQ_SIZE_FIXED_SHARES, 500, NULL, NULL, &size);     /* capped by the cash */
+    ck_assert(fabs(size - 100) < 1e-9 && fabs(f - 1200) < 1e-9);
+    f = sized_final(EQ_SIZE_FIXED_NOTIONAL, 250, NULL, NULL, &size);
+    ck_assert(fabs(size - 25) < 1e-9 && fabs(f - 1050) < 1e-9);
+    f = sized_final(EQ_SIZE_PERCENT_EQUITY, 0.4, NULL, NULL, &size);
+    ck_assert(fabs(size - 40) < 1e-9 && fabs(f - 1080) < 1e-9);
+    /* vol target 15 % over a realized 30 %: half the equity */
+    f = sized_final(EQ_SIZE_VOL_TARGET, 0.15, vol, NULL, &size);
+    ck_assert(fabs(size - 50) < 1e-9 && fabs(f - 1100) < 1e-9);
+    /* half Kelly of mean/variance 2.0 = 1.0: all in */
+    f = sized_final(EQ_SIZE_KELLY, 0.5, NULL, kelly, &size);
+    ck_assert(fabs(size - 100) < 1e-9);
+    f = sized_final(EQ_SIZE_KELLY, 0.1, NULL, kelly, &size);
+    ck_assert(fabs(size - 20) < 1e-9 && fabs(f - 1040) < 1e-9);
+    /* no estimate yet: no entry */
+    f = sized_final(EQ_SIZE_VOL_TARGET, 0.15, nan5, NULL, &size);
+    ck_assert(size == 0 && f == 1000);
+}
+END_TEST
+
+START_TEST(sizing_inputs)
+{
+    static const double c[6] = {100, 101, 99, 102, 100, 103};
+    double vol[6], kelly[6], m = 0, v = 0, r[3];
+
+    eq_sizing_inputs(c, 6, 3, vol, kelly);
+    ck_assert(isnan(vol[2]) && !isnan(vol[3]));
+    for (int k = 0; k < 3; k++) {
+        r[k] = c[k + 3] / c[k + 2] - 1;
+        m += r[k] / 3;
+    }
+    for (int k = 0; k < 3; k++)
+        v += (r[k] - m) * (r[k] - m) / 2;
+    ck_assert(fabs(vol[5] - sqrt(v * 252)) < 1e-12);
+    ck_assert(fabs(kelly[5] - m / v) < 1e-9);
+}
+END_TEST
+
+Suite *
+suite_equity_sizing(void)
+{
+    Suite *s = suite_create("equity_sizing");
+    TCase *tc = tcase_create("all");
+
+    tcase_add_test(tc, sizing_modes_by_hand);
+    tcase_add_test(tc, sizing_inputs);
+    suite_add_tcase(s, tc);
+    return s;
+}
