@@ -24,7 +24,21 @@ struct eq_market {
      * the annualized realized volatility and the Kelly fraction mean/variance of daily
      * returns over the sizing window (eq_sizing_inputs fills them). */
     const double  *sizing_vol, *sizing_kelly;
+    /* Optional prefix sums shared by every run on this market (eq_market_prepare); when NULL,
+     * eq_simulate computes them for the call. */
+    const struct eq_prefix *prefix;
 };
+
+/* Per-market prefix sums: of the daily close returns R, R^2, min(R - rf_d, 0)^2, and of the
+ * closes; a fully invested stretch then costs O(1) for its return sums. */
+struct eq_prefix {
+    double *r, *r2, *down2, *close;     /* n + 1 each */
+    double  rf_d;
+};
+/* Allocates and fills p for mk and the annual risk-free rate. QD_ENOMEM. */
+enum qd_code eq_prefix_init(struct eq_prefix *p, const struct eq_market *mk,
+                            double risk_free_rate, struct qd_err *err);
+void eq_prefix_release(struct eq_prefix *p);
 
 enum eq_sizing {
     EQ_SIZE_ALL_IN,                 /* cash / (price * (1 + rate)) */

@@ -103,7 +103,18 @@ eq_strategy_sweep(const struct eq_market *mk, const struct eq_ticks *tk,
 {
     struct ssweep sw = {.mk = mk, .tk = tk, .pts = pts, .p = p, .out = out};
     size_t n = mk->n;
+    struct eq_prefix pre;
+    struct eq_market shared = *mk;
+    enum qd_code rc;
+    bool own = mk->prefix == NULL && eq_prefix_init(&pre, mk, p->risk_free_rate, NULL) == QD_OK;
 
-    return eq_parallel_for(npts, threads, (2 * n + 7) / 8 * 8 + 3 * n * sizeof(double),
-                           ssweep_point, &sw, stop, stop_arg, err);
+    if (own) {
+        shared.prefix = &pre;
+        sw.mk = &shared;
+    }
+    rc = eq_parallel_for(npts, threads, (2 * n + 7) / 8 * 8 + 3 * n * sizeof(double),
+                         ssweep_point, &sw, stop, stop_arg, err);
+    if (own)
+        eq_prefix_release(&pre);
+    return rc;
 }

@@ -16,7 +16,7 @@ unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE PGSERVICE
 die() { echo "pg.sh: $*" >&2; exit 1; }
 usage() { echo "usage: pg.sh start|stop|restart|status DIR | pg.sh url DIR [DBNAME]" >&2; exit 2; }
 
-[ $# -ge 2 ] && [ -n "$2" ] || usage
+if [ $# -lt 2 ] || [ -z "$2" ]; then usage; fi
 verb=$1; dir=$2; dbname=${3:-quantd}
 case $verb in start|stop|restart|status|url) ;; *) usage ;; esac
 [ "$verb" = url ] || [ $# -eq 2 ] || usage
@@ -51,7 +51,7 @@ else
               [ -x "$b/initdb" ] && [ -x "$b/pg_ctl" ] && echo "$b"
           done | sort -V | tail -n 1)
 fi
-[ -n "$bin" ] && [ -x "$bin/pg_ctl" ] ||
+[ -n "$bin" ] && [ -x "$bin/pg_ctl" ] && [ -x "$bin/initdb" ] ||
     die "PostgreSQL server not found under /usr/lib/postgresql/*/bin (apt-get install postgresql)"
 psql=$bin/psql
 [ -x "$psql" ] || psql=psql
@@ -91,16 +91,19 @@ clear_stale() {
 # Serialise start/stop on one DIR (two `make` targets may race). The lock fd is closed for
 # pg_ctl so that the postmaster does not inherit it.
 lock() {
-    if command -v flock >/dev/null 2>&1; then
+    if command -v flock >/dev/null 2>&1 && { [ -w "$dir/.pg.lock" ] || [ -w "$dir" ]; }; then
         exec 9>>"$dir/.pg.lock"
         flock -w 300 9 || die "timed out waiting for the lock on $dir"
     fi
 }
 
+# The cluster's files belong to the user the server runs as (postgres when we are root).
 foreign_cluster() {
-    [ -e "$data" ] && ! [ -r "$data" ] &&
-        die "$data belongs to another user ($(stat -c %U "$data")); run as that user or root, or use another DIR"
-    return 0
+    [ -e "$data" ] || return 0
+    if $root; then want=postgres; else want=$(id -un); fi
+    owner=$(stat -c %U "$data")
+    [ "$owner" = "$want" ] ||
+        die "$data belongs to $owner, but the server would run as $want; run as $owner or use another DIR"
 }
 
 # As root the server runs as postgres: DIR must belong to postgres and every parent must be
@@ -109,9 +112,10 @@ prepare_root() {
     id -u postgres >/dev/null 2>&1 ||
         die "running as root, but there is no 'postgres' user to run the server (apt-get install postgresql, or run as a normal user)"
     if [ "$(stat -c %U "$dir")" != postgres ]; then
-        for e in $(ls -A "$dir"); do
-            case $e in data|data.new|run|log|.pg.lock) ;;
-            *) die "$dir is not empty and not a pg.sh cluster directory (found $e); use another DIR" ;;
+        for e in "$dir"/* "$dir"/.[!.]*; do
+            [ -e "$e" ] || continue
+            case ${e##*/} in data|data.new|run|log|.pg.lock) ;;
+            *) die "$dir is not empty and not a pg.sh cluster directory (found ${e##*/}); use another DIR" ;;
             esac
         done
         chown postgres "$dir"
@@ -152,9 +156,8 @@ CONF
 }
 
 ensure_db() {
-    "$psql" -X -q -v ON_ERROR_STOP=1 -d "$(conninfo postgres)" >/dev/null 2>"$dir/log/psql.err" <<'SQL' ||
-SELECT 'CREATE DATABASE quantd' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'quantd') \gexec
-SQL
+    printf '%s\n' "SELECT 'CREATE DATABASE quantd' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'quantd') \\gexec" |
+        "$psql" -X -q -v ON_ERROR_STOP=1 -d "$(conninfo postgres)" >/dev/null 2>"$dir/log/psql.err" ||
         { cat "$dir/log/psql.err" >&2; die "could not create database quantd"; }
 }
 
@@ -201,11 +204,11 @@ status)
     fi ;;
 stop)
     [ -d "$dir" ] || exit 0
-    lock; do_stop ;;
+    foreign_cluster; lock; do_stop ;;
 restart)
     (umask 022; mkdir -p "$dir")
-    lock; do_stop; do_start ;;
+    foreign_cluster; lock; do_stop; do_start ;;
 start)
     (umask 022; mkdir -p "$dir")
-    lock; do_start ;;
+    foreign_cluster; lock; do_start ;;
 esac
