@@ -133,8 +133,8 @@ fake_daemon(void)
             const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                             "Connection: close\r\n\r\n";
             send_all(c, h, strlen(h));
-            send_all(c, "id: 1\nevent: progress\ndata: {}\n\n", 33);
-            send_all(c, "id: 2\nevent: done\ndata: {}\n\n", 29);
+            h = "id: 1\nevent: progress\ndata: {}\n\nid: 2\nevent: done\ndata: {}\n\n";
+            send_all(c, h, strlen(h));
         } else if (strncmp(req, "GET /hang ", 10) == 0) {
             const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
                             "event: hello\n\n";

@@ -207,13 +207,18 @@ START_TEST(sweep_threads_bit_identical)
     ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 1, NULL, NULL, a, &err), QD_OK);
     ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 3, NULL, NULL, b, &err), QD_OK);
     ck_assert_int_eq(memcmp(a, b, k * sizeof(*a)), 0);
-    /* and a grid point equals a single run of the same pair */
+    /* and every grid point equals a single run of the same pair: the sweep's elementwise
+     * targets (and its fallback on series with exact ties) match the event-by-event rule */
     {
         int8_t t[N];
         struct eq_metrics one;
-        eq_sma_cross_targets(&tk, 2, 3, t);
-        eq_simulate(&mk, t, &p, &one, NULL, NULL, 0, NULL);
-        ck_assert_int_eq(memcmp(&one, &a[0], sizeof(one)), 0);
+        size_t k2 = 0;
+        for (unsigned f = 2; f <= 40; f++)
+            for (unsigned sl = f + 1; sl <= 40; sl++, k2++) {
+                eq_sma_cross_targets(&tk, f, sl, t);
+                eq_simulate(&mk, t, &p, &one, NULL, NULL, 0, NULL);
+                ck_assert_msg(memcmp(&one, &a[k2], sizeof(one)) == 0, "pair (%u, %u)", f, sl);
+            }
     }
     ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 2, always_stop, NULL, a, &err),
                      QD_ECANCELED);
