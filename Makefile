@@ -127,6 +127,7 @@ e2e: $(BUILD)/quantd $(E2E_BIN)
 lint: $(BUILD)/quantd
 	sh tools/lint-openapi.sh
 	sh tests/contract/routes.sh $(BUILD)/quantd
+	sh tests/contract/install.sh
 
 check: deps
 	$(MAKE) all unit lint e2e

@@ -139,7 +139,7 @@ fake_daemon(void)
             const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
                             "event: hello\n\n";
             send_all(c, h, strlen(h));
-            sleep(2);
+            sleep(1);
         } else if (strncmp(req, "GET /continue ", 14) == 0) {
             const char *h = "HTTP/1.1 100 Continue\r\nX-Only-Early: 1\r\nX-Which: early\r\n\r\n";
             send_all(c, h, strlen(h));
