@@ -107,7 +107,7 @@ main(void)
         t = now_s();
         if (eq_ticks_init(&tk, s.close, s.n, &err) != QD_OK)
             return 1;
-        eq_sma_cross_targets(&tk, 10, 30, target);
+        eq_sma_cross_targets(&tk, 10, 30, 0, target);
         eq_simulate(&mk, target, &p, &one, NULL, NULL, 0, NULL);
         eq_ticks_release(&tk);
         runs[i] = now_s() - t;

@@ -38,7 +38,8 @@ struct sim {
     const struct eq_sim_params *p;
     const struct eq_market     *mk;
     double cash, shares;
-    double entry_cost;              /* notional + fee paid to enter */
+    double entry_cost;              /* notional + fee of the entry: the trade's capital */
+    double entry_notional;
     double entry_price, entry_fee;
     int32_t entry_day;
     double traded_notional;
@@ -110,11 +111,13 @@ wanted_size(const struct sim *s, double fill, size_t signal_bar)
     }
 }
 
+/* Opens a long (dir 1) or short (dir -1) position sized by the sizing rule. A short sale's
+ * proceeds go to cash; its size is computed as for a purchase of the same value. */
 static void
-buy(struct sim *s, double px, int32_t day, size_t signal_bar)
+open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
 {
     const struct eq_sim_params *p = s->p;
-    double fill = px * (1.0 + p->slippage_bps * 1e-4);
+    double fill = px * (1.0 + dir * p->slippage_bps * 1e-4);
     double all_in = s->cash / (fill * (1.0 + p->fee_rate) + p->fee_per_share), notional, fee;
     double size = wanted_size(s, fill, signal_bar);
 
@@ -135,12 +138,17 @@ buy(struct sim *s, double px, int32_t day, size_t signal_bar)
         return;
     notional = size * fill;
     fee = fee_for(p, notional, size);
-    s->cash -= notional + fee;
-    /* all in: what is left is rounding; call it zero so the position is exactly shares x close
-     * (which lets eq_simulate use the market's return sums for fully invested stretches) */
-    if (p->sizing == EQ_SIZE_ALL_IN && fabs(s->cash) <= 1e-9 * (notional + fee))
-        s->cash = 0.0;
-    s->shares = size;
+    if (dir > 0) {
+        s->cash -= notional + fee;
+        /* all in: what is left is rounding; call it zero so the position is exactly shares x
+         * close (which lets eq_simulate use the market's return sums for such stretches) */
+        if (p->sizing == EQ_SIZE_ALL_IN && fabs(s->cash) <= 1e-9 * (notional + fee))
+            s->cash = 0.0;
+    } else {
+        s->cash += notional - fee;
+    }
+    s->shares = dir * size;
+    s->entry_notional = notional;
     s->entry_cost = notional + fee;
     s->entry_price = fill;
     s->entry_fee = fee;
@@ -148,15 +156,22 @@ buy(struct sim *s, double px, int32_t day, size_t signal_bar)
     s->traded_notional += notional;
 }
 
+/* Closes the position: sells a long, buys back a short. */
 static void
-sell(struct sim *s, double px, int32_t day)
+close_position(struct sim *s, double px, int32_t day)
 {
     const struct eq_sim_params *p = s->p;
-    double fill = px * (1.0 - p->slippage_bps * 1e-4);
-    double notional = s->shares * fill, fee = fee_for(p, notional, s->shares);
-    double pnl = notional - fee - s->entry_cost;
+    int dir = s->shares > 0 ? 1 : -1;
+    double size = fabs(s->shares), fill = px * (1.0 - dir * p->slippage_bps * 1e-4);
+    double notional = size * fill, fee = fee_for(p, notional, size), pnl;
 
-    s->cash += notional - fee;
+    if (dir > 0) {
+        s->cash += notional - fee;
+        pnl = notional - fee - s->entry_cost;
+    } else {
+        s->cash -= notional + fee;
+        pnl = s->entry_notional - (s->entry_cost - s->entry_notional) - notional - fee;
+    }
     s->traded_notional += notional;
     s->closed++;
     if (pnl > 0) {
@@ -175,6 +190,17 @@ sell(struct sim *s, double px, int32_t day)
                                                     .pnl = pnl,
                                                     .fees = s->entry_fee + fee};
     s->shares = 0;
+}
+
+/* How many leading bytes of t[0..len) equal v. */
+static size_t
+run_len(const int8_t *t, size_t len, int8_t v)
+{
+    size_t k = 0;
+
+    while (k < len && t[k] == v)
+        k++;
+    return k;
 }
 
 /* Running statistics of the equity curve. */
@@ -262,6 +288,8 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
     double eq = p->initial_capital;
     struct eq_prefix own = {0};
     const struct eq_prefix *px_sum = mk->prefix;
+    /* targets of a long-only run hold only 0 and 1, which memchr scans fastest */
+    bool binary = !p->long_short;
 
     if (px_sum == NULL || px_sum->rf_d != c.rf_d) {
         /* without shared sums (a single run) or for another risk-free rate: this call's own */
@@ -278,14 +306,16 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
         const int8_t *from;
         size_t stop;
 
-        if (want && s.shares == 0)
-            buy(&s, px, mk->day[t], t - lag);
-        else if (!want && s.shares > 0)
-            sell(&s, px, mk->day[t]);
+        if (want != (s.shares > 0) - (s.shares < 0)) {
+            if (s.shares != 0)
+                close_position(&s, px, mk->day[t]);
+            if (want != 0)
+                open_position(&s, px, mk->day[t], t - lag, want);
+        }
         eq = s.cash + s.shares * mk->close[t];
         if (equity)
             equity[t] = eq;
-        c.held += s.shares > 0;
+        c.held += s.shares != 0;
         curve_bar(&c, eq, mk->day[t], t == 0);
         t++;
         if (t >= n)
@@ -293,11 +323,13 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
         /* The run of following bars whose wanted position is the one we hold (no trade): find
          * where it ends, then walk it without trade checks (long) or skip it (flat). */
         from = target + t - lag;
-        if (s.shares > 0) {
-            const int8_t *end = memchr(from, 0, n - t);
-            stop = end ? t + (size_t)(end - from) : n;
+        if (s.shares != 0) {
+            int8_t held_dir = s.shares > 0 ? 1 : -1;
+            const int8_t *end = binary ? memchr(from, 0, n - t) : NULL;
+            stop = binary ? (end ? t + (size_t)(end - from) : n)
+                          : t + run_len(from, n - t, held_dir);
             c.held += stop - t;
-            if (s.cash == 0.0 && px_sum != NULL && stop > t) {
+            if (s.shares > 0 && s.cash == 0.0 && px_sum != NULL && stop > t) {
                 /* Fully invested: equity is shares x close, so each bar's return is the
                  * market's close return and the stretch's sums come from the prefix sums;
                  * only the running peak and drawdown need the bars one by one. */
@@ -344,9 +376,9 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
                 curve_bar(&c, eq, mk->day[t], false);
             }
         } else {
-            const int8_t *end = memchr(from, 1, n - t);
+            const int8_t *end = binary ? memchr(from, 1, n - t) : NULL;
             size_t skip;
-            stop = end ? t + (size_t)(end - from) : n;
+            stop = binary ? (end ? t + (size_t)(end - from) : n) : t + run_len(from, n - t, 0);
             skip = stop - t;
             if (skip > 0) {
                 /* flat and staying flat: equity and peak do not move and a zero return adds
@@ -366,15 +398,19 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
     }
     if (ntrades)
         *ntrades = s.ntrades;
-    if (trades != NULL && s.shares > 0 && s.ntrades < max_trades)
+    if (trades != NULL && s.shares != 0 && s.ntrades < max_trades) {
+        double last = n ? mk->close[n - 1] : NAN, size = fabs(s.shares);
+        double pnl = s.shares > 0 ? size * last - s.entry_cost
+                                  : s.entry_notional - (s.entry_cost - s.entry_notional) -
+                                        size * last;
         trades[(*ntrades)++] = (struct eq_trade){.entry_day = s.entry_day,
                                                  .exit_day = -1,
                                                  .entry_price = s.entry_price,
-                                                 .exit_price = n ? mk->close[n - 1] : NAN,
+                                                 .exit_price = last,
                                                  .size = s.shares,
-                                                 .pnl = s.shares * (n ? mk->close[n - 1] : 0) -
-                                                        s.entry_cost,
+                                                 .pnl = pnl,
                                                  .fees = s.entry_fee};
+    }
     m->final_value = eq;
     m->total_return = eq / p->initial_capital - 1.0;
     m->cagr = c.nret ? pow(eq / p->initial_capital, 252.0 / (double)c.nret) - 1.0 : NAN;
@@ -465,7 +501,7 @@ cross_sign(const int64_t *pre, size_t i, unsigned fast, unsigned slow)
         for (size_t i = first; i < n; i++) {                                                      \
             int sg = (SIGN_EXPR);                                                                 \
             last = sg != 0 ? sg : last;                                                           \
-            target[i] = (int8_t)(last > 0);                                                       \
+            target[i] = last > 0 ? 1 : down;                                                      \
         }                                                                                         \
         for (size_t i = first; i < n; i++) {                                                      \
             int sg = (SIGN_EXPR);                                                                 \
@@ -480,7 +516,8 @@ cross_sign(const int64_t *pre, size_t i, unsigned fast, unsigned slow)
     } while (0)
 
 void
-eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int8_t *target)
+eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int8_t down,
+                     int8_t *target)
 {
     size_t n = t->n, first = (fast > slow ? fast : slow) - 1;
 
@@ -494,7 +531,7 @@ eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int
  * anywhere sends the series through the event-by-event rule instead. */
 static void
 cross_targets_sums(const double *restrict sf, const double *restrict ss, size_t n, unsigned fast,
-                   unsigned slow, int8_t *restrict target)
+                   unsigned slow, int8_t down, int8_t *restrict target)
 {
     size_t first = (fast > slow ? fast : slow) - 1, at;
     double a = slow, b = fast;
@@ -508,14 +545,14 @@ cross_targets_sums(const double *restrict sf, const double *restrict ss, size_t 
     memset(target, 0, first);
     for (size_t i = first; i < n; i++) {
         double x = sf[i] * a, y = ss[i] * b;
-        target[i] = (int8_t)(x > y);
+        target[i] = (int8_t)((x > y) * (1 - down) + down);   /* 1 above, else down */
         ties |= x == y;
     }
     if (ties) {
         CROSS_FILL((sf[i] * a > ss[i] * b) - (sf[i] * a < ss[i] * b));
         return;
     }
-    other = memchr(target + first, !target[first], n - first);
+    other = memchr(target + first, target[first] == 1 ? down : 1, n - first);
     at = other ? (size_t)(other - target) : n;
     memset(target + first, 0, at - first);
 }
@@ -542,9 +579,9 @@ sweep_point(void *ctx, size_t k, void *scratch)
 
     if (sw->sums != NULL)
         cross_targets_sums(sw->sums + sw->slot[f] * n, sw->sums + sw->slot[sl] * n, n, f, sl,
-                           target);
+                           sw->p->long_short ? -1 : 0, target);
     else
-        eq_sma_cross_targets(sw->t, f, sl, target);
+        eq_sma_cross_targets(sw->t, f, sl, sw->p->long_short ? -1 : 0, target);
     eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
 }
 

@@ -59,6 +59,7 @@ struct eq_sim_params {
     bool   fractional;              /* false: whole shares */
     double risk_free_rate;          /* annual, for Sharpe and Sortino */
     enum eq_sizing sizing;          /* default all in; never more than the cash buys */
+    bool           long_short;      /* targets may be -1: short (sized as a purchase) */
     double         sizing_value;
 };
 
@@ -81,7 +82,8 @@ extern const char *const eq_metric_names[EQ_NUM_METRICS];
 /* The metrics in eq_metric_names order. */
 void eq_metrics_array(const struct eq_metrics *m, double out[EQ_NUM_METRICS]);
 
-/* Runs the simulation. target[t] is the position wanted after bar t's close (1 long, 0 flat);
+/* Runs the simulation. target[t] is the position wanted after bar t's close (1 long, 0 flat,
+ * -1 short with long_short);
  * it is filled at bar t+1's open (or bar t's close with fill_close). equity (n values) and
  * trades (up to max_trades; *ntrades gets how many, closed and the open one) may be NULL. */
 void eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_sim_params *p,
@@ -102,10 +104,13 @@ struct eq_ticks {
 enum qd_code eq_ticks_init(struct eq_ticks *t, const double *close, size_t n, struct qd_err *err);
 void eq_ticks_release(struct eq_ticks *t);
 
-/* Target series of the SMA(fast) / SMA(slow) crossover, long only: a cross is a change of the
- * sign of fast - slow against its last non-zero value (an exact tie is 0 and never a cross);
- * an upward cross sets the target to 1, a downward one to 0. Both averages must be defined. */
-void eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int8_t *target);
+/* Target series of the SMA(fast) / SMA(slow) crossover: a cross is a change of the sign of
+ * fast - slow against its last non-zero value (an exact tie is 0 and never a cross); an upward
+ * cross sets the target to 1, a downward one to `down` (0 long only, -1 long/short). Flat
+ * before the first cross. */
+void eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int8_t down,
+                          int8_t *target);
+/* The sweep's down value: 0, or -1 when p->long_short. */
 
 /* eq_stop_fn: polled between grid points; true stops the sweep (QD_ECANCELED). */
 

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A long/flat state machine: enter when `enter` holds, leave when `leave` holds, else keep.
- * NaN inputs (indicator not defined yet) keep the state (flat at the start). */
+/* State machines: enter a side when its condition holds, leave it when the exit holds, else
+ * keep. NaN inputs (indicator not defined yet) keep the state (flat at the start).
+ * RSI: long below oversold; above overbought flat (long only) or short (long/short). */
 static void
-rule_rsi(const double *rsi, size_t n, double overbought, double oversold, int8_t *out)
+rule_rsi(const double *rsi, size_t n, double overbought, double oversold, bool ls, int8_t *out)
 {
     int8_t state = 0;
 
@@ -18,14 +19,17 @@ rule_rsi(const double *rsi, size_t n, double overbought, double oversold, int8_t
             if (rsi[i] < oversold)
                 state = 1;
             else if (rsi[i] > overbought)
-                state = 0;
+                state = ls ? -1 : 0;
         }
         out[i] = state;
     }
 }
 
+/* Bollinger: long below the lower band, flat again above the middle band; with long/short also
+ * short above the upper band, flat again below the middle band. */
 static void
-rule_bb(const double *close, const double *lower, const double *middle, size_t n, int8_t *out)
+rule_bb(const double *close, const double *upper, const double *middle, const double *lower,
+        size_t n, bool ls, int8_t *out)
 {
     int8_t state = 0;
 
@@ -33,11 +37,22 @@ rule_bb(const double *close, const double *lower, const double *middle, size_t n
         if (!isnan(lower[i])) {
             if (close[i] < lower[i])
                 state = 1;
-            else if (close[i] > middle[i])
+            else if (ls && close[i] > upper[i])
+                state = -1;
+            else if ((state == 1 && close[i] > middle[i]) ||
+                     (state == -1 && close[i] < middle[i]))
                 state = 0;
         }
         out[i] = state;
     }
+}
+
+/* Keeps a side where the rule agrees, else flat. */
+static void
+agree(int8_t *target, const int8_t *rule, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        target[i] = target[i] == rule[i] ? target[i] : 0;
 }
 
 void
@@ -46,31 +61,36 @@ eq_strategy_targets(const struct eq_market *mk, const struct eq_ticks *tk,
 {
     size_t n = mk->n;
     double *a = scratch, *b = scratch + n, *c = scratch + 2 * n;
+    bool first = true;
 
-    memset(target, 1, n);           /* AND over the configured rules */
+    memset(target, 0, n);
     if (s->sma) {
-        eq_sma_cross_targets(tk, s->fast, s->slow, tmp);
-        for (size_t i = 0; i < n; i++)
-            target[i] &= tmp[i];
+        eq_sma_cross_targets(tk, s->fast, s->slow, s->long_short ? -1 : 0, target);
+        first = false;
     }
     if (s->rsi) {
         feat_rsi(mk->close, n, s->rsi_period, a);
-        rule_rsi(a, n, s->rsi_overbought, s->rsi_oversold, tmp);
-        for (size_t i = 0; i < n; i++)
-            target[i] &= tmp[i];
+        rule_rsi(a, n, s->rsi_overbought, s->rsi_oversold, s->long_short, first ? target : tmp);
+        if (!first)
+            agree(target, tmp, n);
+        first = false;
     }
     if (s->bb) {
         feat_bollinger(mk->close, n, s->bb_period, s->bb_std, a, b, c);
-        rule_bb(mk->close, c, b, n, tmp);
-        for (size_t i = 0; i < n; i++)
-            target[i] &= tmp[i];
+        rule_bb(mk->close, a, b, c, n, s->long_short, first ? target : tmp);
+        if (!first)
+            agree(target, tmp, n);
+        first = false;
     }
-    if (!s->sma && !s->rsi && !s->bb)
-        memset(target, 0, n);       /* no signal rule: never long */
     if (s->trend) {
+        /* long only above the trend average, short only below it */
         feat_sma(mk->close, n, s->trend_window, a);
-        for (size_t i = 0; i < n; i++)
-            target[i] &= (int8_t)(!isnan(a[i]) && mk->close[i] > a[i]);
+        for (size_t i = 0; i < n; i++) {
+            bool up = !isnan(a[i]) && mk->close[i] > a[i];
+            bool down = !isnan(a[i]) && mk->close[i] < a[i];
+            if ((target[i] > 0 && !up) || (target[i] < 0 && !down))
+                target[i] = 0;
+        }
     }
 }
 

@@ -4,8 +4,9 @@
 /*
  * Strategy configs as target-position series (docs/engine.md, "Strategies"): the seed's
  * momentum.sma_crossover, momentum.rsi, mean_reversion.bollinger_bands and
- * regime_aware.trend_filter, combined. Each signal rule keeps its own long/flat state; the
- * strategy is long when EVERY configured rule is long and the trend filter (if any) allows it.
+ * regime_aware.trend_filter, combined. Each signal rule keeps its own state (1 long, 0 flat,
+ * -1 short when long_short); the strategy takes a side when EVERY configured rule is on that
+ * side and the trend filter (if any) allows it, else it is flat.
  * Pure; any thread.
  */
 
@@ -26,6 +27,7 @@ struct eq_strategy {
     double   bb_std;
     bool     trend;                 /* regime_aware.trend_filter: long only above SMA(window) */
     unsigned trend_window;
+    bool     long_short;            /* rules may go short (-1): see docs/engine.md */
 };
 
 /* Target series of one strategy point (n = mk->n). scratch: 3 * n doubles; tmp: n bytes. */

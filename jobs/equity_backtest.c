@@ -330,7 +330,7 @@ config_grid(const json_t *cfg, const char *field, struct config_grid *g, struct 
 
 struct bt_opts {
     struct eq_sim_params sim;
-    const char          *fill, *price, *sizing_mode, *sizing_key;
+    const char          *fill, *price, *sizing_mode, *sizing_key, *direction;
     unsigned             sizing_window;
     unsigned             keep_top;
     int                  rank;          /* index into eq_metric_names */
@@ -395,9 +395,12 @@ parse_opts(const json_t *params, struct bt_opts *o, struct qd_err *err)
         return qd_err_field(err, QD_EINVAL, "params.fractional", "fractional is true or false");
     o->sim.fractional = v == NULL || json_is_true(v);
     v = json_object_get(params, "direction");
-    if (v != NULL && (!json_is_string(v) || strcmp(json_string_value(v), "long_only") != 0))
+    o->direction = v ? json_string_value(v) : "long_only";
+    if (o->direction == NULL ||
+        (strcmp(o->direction, "long_only") != 0 && strcmp(o->direction, "long_short") != 0))
         return qd_err_field(err, QD_EINVAL, "params.direction",
-                            "direction \"long_only\" is supported; long_short is not yet");
+                            "direction is \"long_only\" or \"long_short\"");
+    o->sim.long_short = strcmp(o->direction, "long_short") == 0;
     o->sizing_mode = "all_in";
     if (sizing != NULL) {
         static const struct {
@@ -574,7 +577,7 @@ run_params(const json_t *params, const struct bt_opts *o, const char *strategy,
                           o->sim.fee_per_share, "fees.minimum", o->sim.fee_minimum,
                           "slippage_bps", o->sim.slippage_bps, "initial_capital",
                           o->sim.initial_capital, "sizing.mode", o->sizing_mode, "fractional",
-                          o->sim.fractional, "price", o->price, "direction", "long_only",
+                          o->sim.fractional, "price", o->price, "direction", o->direction,
                           "risk_free_rate", o->sim.risk_free_rate);
     char *text;
 
@@ -679,6 +682,8 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
         return rc;
     }
     np = g.npts;
+    for (size_t k = 0; k < np; k++)
+        g.pts[k].long_short = o->sim.long_short;
     strategy = g.name ? g.name : g.base.sma && !g.base.rsi && !g.base.bb ? "sma_crossover"
                : g.base.rsi && !g.base.sma && !g.base.bb               ? "rsi"
                : g.base.bb && !g.base.sma && !g.base.rsi               ? "bollinger_bands"

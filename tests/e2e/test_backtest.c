@@ -320,6 +320,37 @@ START_TEST(sizing_modes_end_to_end)
 }
 END_TEST
 
+START_TEST(long_short_runs)
+{
+    json_t *job = run_job("{\"type\":\"equity_backtest\",\"params\":{\"symbols\":[\"BT\"],"
+                          "\"start_date\":\"2010-01-01\",\"end_date\":\"2019-12-31\","
+                          "\"experiment_name\":\"ls\",\"direction\":\"long_short\","
+                          "\"strategy_configs\":[{\"name\":\"ls\",\"momentum\":"
+                          "{\"sma_crossover\":{\"fast\":10,\"slow\":50}}}]}}",
+                          "succeeded");
+    long long id = json_integer_value(json_object_get(
+        json_object_get(json_object_get(json_object_get(job, "result"), "best"), "ls"), "run_id"));
+    char path[64];
+    struct qt_resp r;
+    size_t i, shorts = 0;
+    json_t *tr;
+
+    snprintf(path, sizeof(path), "/v1/runs/%lld/trades", id);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    json_array_foreach(json_object_get(r.json, "trades"), i, tr)
+        shorts += json_number_value(json_object_get(tr, "size")) < 0;
+    ck_assert_uint_gt(shorts, 0);
+    qt_resp_free(&r);
+    /* long/short is in the market after the first cross on every bar */
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM metrics m JOIN runs r ON r.id = "
+                                        "m.run_id WHERE r.params->>'direction' = 'long_short' "
+                                        "AND m.key = 'exposure' AND m.value > 0.9"),
+                     1);
+    json_decref(job);
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -404,6 +435,7 @@ main(void)
     tcase_add_test(tc, features_built_and_served);
     tcase_add_test(tc, rsi_bollinger_and_combo);
     tcase_add_test(tc, sizing_modes_end_to_end);
+    tcase_add_test(tc, long_short_runs);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -20,11 +20,11 @@ window_sum(const double *close, size_t i, unsigned w)
 void
 ref_sma_backtest(const int32_t *day, const double *open, const double *close, size_t n,
                  unsigned fast, unsigned slow, double capital, double fee_rate, int fill_close,
-                 struct ref_result *out)
+                 int long_short, struct ref_result *out)
 {
     double *eq = calloc(n, sizeof(double));
     int *want = calloc(n, sizeof(int));
-    double cash = capital, shares = 0, cost = 0;
+    double cash = capital, shares = 0, cost = 0, proceeds = 0;
     int last_sign = 0, state = 0, held = 0, wins = 0;
 
     memset(out, 0, sizeof(*out));
@@ -38,37 +38,52 @@ ref_sma_backtest(const int32_t *day, const double *open, const double *close, si
             if (sign == 1 && last_sign == -1)
                 state = 1;
             if (sign == -1 && last_sign == 1)
-                state = 0;
+                state = long_short ? -1 : 0;
             if (sign != 0)
                 last_sign = sign;
         }
         want[i] = state;
     }
-    /* 2. trading, bar by bar */
+    /* 2. trading, bar by bar: when the wanted side differs from the held one, close what is
+     * held, then open the wanted side with all the cash */
     for (size_t i = 0; i < n; i++) {
         int w = fill_close ? want[i] : (i == 0 ? 0 : want[i - 1]);
+        int held_side = shares > 0 ? 1 : shares < 0 ? -1 : 0;
         double price = fill_close ? close[i] : open[i];
-        if (w == 1 && shares == 0) {
-            double size = cash / (price * (1 + fee_rate));
-            double fee = size * price * fee_rate;
-            cash = cash - size * price - fee;
-            shares = size;
-            cost = size * price + fee;
-            out->entry_day[out->ntrades] = day[i];
-        } else if (w == 0 && shares > 0) {
-            double value = shares * price, fee = value * fee_rate;
-            cash = cash + value - fee;
-            out->pnl[out->ntrades] = value - fee - cost;
+        if (w != held_side && held_side != 0) {
+            double size = held_side > 0 ? shares : -shares, value = size * price;
+            double fee = value * fee_rate;
+            if (held_side > 0) {
+                cash = cash + value - fee;
+                out->pnl[out->ntrades] = value - fee - cost;
+            } else {
+                cash = cash - value - fee;
+                out->pnl[out->ntrades] = proceeds - value - fee;
+            }
             out->exit_day[out->ntrades] = day[i];
             wins += out->pnl[out->ntrades] > 0;
             out->ntrades++;
             out->closed_trades++;
             shares = 0;
         }
+        if (w != 0 && shares == 0) {
+            double size = cash / (price * (1 + fee_rate));
+            double fee = size * price * fee_rate;
+            if (w > 0) {
+                cash = cash - size * price - fee;
+                shares = size;
+                cost = size * price + fee;
+            } else {
+                cash = cash + size * price - fee;
+                shares = -size;
+                proceeds = size * price - fee;
+            }
+            out->entry_day[out->ntrades] = day[i];
+        }
         eq[i] = cash + shares * close[i];
-        held += shares > 0;
+        held += shares != 0;
     }
-    if (shares > 0) {
+    if (shares != 0) {
         out->exit_day[out->ntrades] = -1;
         out->ntrades++;
     }

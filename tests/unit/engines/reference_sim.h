@@ -2,7 +2,7 @@
 #define TESTS_UNIT_ENGINES_REFERENCE_SIM_H
 
 /* A deliberately simple bar-by-bar SMA-crossover backtester, written separately from
- * engines/equity.c, for differential tests. Long only, all-in, fee rate only. */
+ * engines/equity.c, for differential tests. All-in, fee rate only; long only or long/short. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,8 +16,9 @@ struct ref_result {
     int    ntrades;                 /* closed + the open one */
 };
 
+/* long_short: a downward cross goes short instead of flat. */
 void ref_sma_backtest(const int32_t *day, const double *open, const double *close, size_t n,
                       unsigned fast, unsigned slow, double capital, double fee_rate,
-                      int fill_close, struct ref_result *out);
+                      int fill_close, int long_short, struct ref_result *out);
 
 #endif

@@ -51,20 +51,21 @@ random_series(unsigned seed, size_t n, int32_t *day, double *open, double *close
 }
 
 static void
-compare(const struct eq_market *mk, const struct eq_ticks *tk, unsigned f, unsigned s,
-        double fee, int fill_close)
+compare_ls(const struct eq_market *mk, const struct eq_ticks *tk, unsigned f, unsigned s,
+           double fee, int fill_close, int long_short)
 {
     struct eq_sim_params p = {.initial_capital = 10000, .fee_rate = fee, .fractional = true,
-                              .fill_close = fill_close};
+                              .fill_close = fill_close, .long_short = long_short};
     struct eq_metrics m;
     struct eq_trade tr[4096];
     size_t nt = 0;
     int8_t *target = malloc(mk->n);
     struct ref_result *ref = malloc(sizeof(*ref));
 
-    eq_sma_cross_targets(tk, f, s, target);
+    eq_sma_cross_targets(tk, f, s, long_short ? -1 : 0, target);
     eq_simulate(mk, target, &p, &m, NULL, tr, 4096, &nt);
-    ref_sma_backtest(mk->day, mk->open, mk->close, mk->n, f, s, 10000, fee, fill_close, ref);
+    ref_sma_backtest(mk->day, mk->open, mk->close, mk->n, f, s, 10000, fee, fill_close,
+                     long_short, ref);
     ck_assert_msg(fabs(m.final_value - ref->final_value) < 0.005,
                   "SMA(%u,%u) fee %g: final %.6f vs reference %.6f", f, s, fee, m.final_value,
                   ref->final_value);
@@ -86,6 +87,13 @@ compare(const struct eq_market *mk, const struct eq_ticks *tk, unsigned f, unsig
     free(ref);
 }
 
+static void
+compare(const struct eq_market *mk, const struct eq_ticks *tk, unsigned f, unsigned s,
+        double fee, int fill_close)
+{
+    compare_ls(mk, tk, f, s, fee, fill_close, 0);
+}
+
 START_TEST(differential_random_series)
 {
     enum { N = 1500 };
@@ -103,6 +111,8 @@ START_TEST(differential_random_series)
         compare(&mk, &tk, pairs[k][0], pairs[k][1], 0, 0);
         compare(&mk, &tk, pairs[k][0], pairs[k][1], 0.001, 0);
         compare(&mk, &tk, pairs[k][0], pairs[k][1], 0.001, 1);
+        compare_ls(&mk, &tk, pairs[k][0], pairs[k][1], 0.001, 0, 1);
+        compare_ls(&mk, &tk, pairs[k][0], pairs[k][1], 0, 1, 1);
     }
     eq_ticks_release(&tk);
 }
@@ -119,7 +129,7 @@ START_TEST(exact_ties_are_not_crosses)
     struct qd_err err;
 
     ck_assert_int_eq(eq_ticks_init(&tk, c, 9, &err), QD_OK);
-    eq_sma_cross_targets(&tk, 2, 4, t);
+    eq_sma_cross_targets(&tk, 2, 4, 0, t);
     /* bar 3: sma2 = .2, sma4 = .2 (tie); bar 7: sma2 = .225 > sma4 = .2125, but the last
      * non-zero sign (bar 3 had none before: at bar 3 the first defined value is a tie) */
     for (int i = 0; i < 7; i++)
@@ -133,7 +143,7 @@ START_TEST(exact_ties_are_not_crosses)
         static const double c2[] = {3, 2, 1, 2, 2, 2, 2, 3, 1, 2};
         int8_t t2[10];
         ck_assert_int_eq(eq_ticks_init(&tk, c2, 10, &err), QD_OK);
-        eq_sma_cross_targets(&tk, 2, 3, t2);
+        eq_sma_cross_targets(&tk, 2, 3, 0, t2);
         /* sma2 - sma3: bar2 -0.5, bar3 +0.0 -> 1.5-1.666 <0, bar4 2-1.666 >0 (cross up),
          * bar5 tie (2 vs 2), bar6 tie, bar7 2.5 > 2.333 (same sign: no new cross),
          * bar8 2 = 2 tie, bar9 1.5 < 2 (cross down) */
@@ -215,7 +225,7 @@ START_TEST(sweep_threads_bit_identical)
         size_t k2 = 0;
         for (unsigned f = 2; f <= 40; f++)
             for (unsigned sl = f + 1; sl <= 40; sl++, k2++) {
-                eq_sma_cross_targets(&tk, f, sl, t);
+                eq_sma_cross_targets(&tk, f, sl, 0, t);
                 eq_simulate(&mk, t, &p, &one, NULL, NULL, 0, NULL);
                 ck_assert_msg(memcmp(&one, &a[k2], sizeof(one)) == 0, "pair (%u, %u)", f, sl);
             }
@@ -229,13 +239,28 @@ START_TEST(sweep_threads_bit_identical)
         int8_t t[N];
         ck_assert_int_eq(eq_sma_sweep_pairs(&mk, &tk, pairs, 3, &p, 2, NULL, NULL, c, &err), QD_OK);
         ck_assert_int_eq(memcmp(&c[1], &a[0], sizeof(c[1])), 0);
-        eq_sma_cross_targets(&tk, 30, 31, t);
+        eq_sma_cross_targets(&tk, 30, 31, 0, t);
         {
             struct eq_metrics one;
             eq_simulate(&mk, t, &p, &one, NULL, NULL, 0, NULL);
             ck_assert_int_eq(memcmp(&one, &c[2], sizeof(one)), 0);
         }
     }
+    /* long/short: the sweep's elementwise targets equal the single runs too */
+    p.long_short = true;
+    ck_assert_int_eq(eq_sma_sweep(&mk, &tk, 2, 40, &p, 2, NULL, NULL, a, &err), QD_OK);
+    {
+        int8_t t[N];
+        struct eq_metrics one;
+        size_t k2 = 0;
+        for (unsigned f = 2; f <= 40; f++)
+            for (unsigned sl = f + 1; sl <= 40; sl++, k2++) {
+                eq_sma_cross_targets(&tk, f, sl, -1, t);
+                eq_simulate(&mk, t, &p, &one, NULL, NULL, 0, NULL);
+                ck_assert_msg(memcmp(&one, &a[k2], sizeof(one)) == 0, "ls pair (%u, %u)", f, sl);
+            }
+    }
+    p.long_short = false;
     free(a);
     free(b);
     eq_ticks_release(&tk);

@@ -119,6 +119,33 @@ START_TEST(strategy_sweep_equals_single_runs)
 }
 END_TEST
 
+START_TEST(long_short_rules)
+{
+    /* RSI(2): falls (oversold: long), then rises (overbought: short with long/short) */
+    static const double c[N] = {10, 9, 8, 7, 6, 7, 8, 9, 10, 11, 12, 13};
+    struct eq_strategy s = {.rsi = true, .rsi_period = 2, .rsi_overbought = 70,
+                            .rsi_oversold = 30, .long_short = true};
+    struct eq_strategy sma = {.sma = true, .fast = 2, .slow = 3, .long_short = true};
+    int8_t t[N];
+
+    targets(c, &s, t);
+    ck_assert_int_eq(t[2], 1);
+    ck_assert_int_eq(t[7], -1);
+    ck_assert_int_eq(t[11], -1);
+    /* SMA(2,3) on this V: falling (fast < slow), then the upward cross goes long; no short
+     * before the first cross */
+    targets(c, &sma, t);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(t[i], 0);
+    ck_assert_int_eq(t[11], 1);
+    /* the trend filter forbids shorts above the trend average */
+    s.trend = true;
+    s.trend_window = 3;
+    targets(c, &s, t);
+    ck_assert_int_eq(t[11], 0);     /* rising: close above its 3-bar mean, no short */
+}
+END_TEST
+
 Suite *
 suite_strategy(void)
 {
@@ -129,6 +156,7 @@ suite_strategy(void)
     tcase_add_test(tc, bollinger_rule_and_combination);
     tcase_add_test(tc, trend_filter_gates);
     tcase_add_test(tc, strategy_sweep_equals_single_runs);
+    tcase_add_test(tc, long_short_rules);
     suite_add_tcase(s, tc);
     return s;
 }
