@@ -29,6 +29,7 @@ void api_runs_get(struct api_req *r);
 void api_runs_equity(struct api_req *r);
 void api_runs_trades(struct api_req *r);
 void api_features_get(struct api_req *r);
+void api_strategies_get(struct api_req *r);
 static api_handler_fn api_health_get, api_metrics_get, api_tokens_post, api_tokens_list,
     api_tokens_delete, api_symbols_get;
 
@@ -52,6 +53,7 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/bars/{symbol}", api_bars_get, SCOPE_READ, 0},
     {"PUT", "/v1/bars/{symbol}", api_bars_put, SCOPE_RESEARCH, API_BODY_CSV},
     {"GET", "/v1/features/{symbol}", api_features_get, SCOPE_READ, 0},
+    {"GET", "/v1/strategies", api_strategies_get, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}", api_runs_get, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/equity", api_runs_equity, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/trades", api_runs_trades, SCOPE_READ, 0},

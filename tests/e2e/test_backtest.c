@@ -351,6 +351,24 @@ START_TEST(long_short_runs)
 }
 END_TEST
 
+START_TEST(strategies_listed)
+{
+    struct qt_resp r;
+    json_t *list, *sma;
+
+    ck_assert_int_eq(qt_get(&d, "/v1/strategies", &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    list = json_object_get(r.json, "strategies");
+    ck_assert_int_eq((int)json_array_size(list), 4);
+    sma = json_array_get(list, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(sma, "name")), "momentum.sma_crossover");
+    ck_assert_int_eq((int)json_array_size(json_object_get(sma, "params")), 2);
+    ck_assert(json_is_null(json_object_get(json_array_get(json_object_get(sma, "params"), 0),
+                                           "default")));
+    qt_resp_free(&r);
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -436,6 +454,7 @@ main(void)
     tcase_add_test(tc, rsi_bollinger_and_combo);
     tcase_add_test(tc, sizing_modes_end_to_end);
     tcase_add_test(tc, long_short_runs);
+    tcase_add_test(tc, strategies_listed);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
