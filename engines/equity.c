@@ -188,7 +188,8 @@ close_position(struct sim *s, double px, int32_t day)
                                                     .exit_price = fill,
                                                     .size = s->shares,
                                                     .pnl = pnl,
-                                                    .fees = s->entry_fee + fee};
+                                                    .fees = s->entry_fee + fee,
+                                                    .cost = s->entry_cost};
     s->shares = 0;
 }
 
@@ -409,7 +410,8 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
                                                  .exit_price = last,
                                                  .size = s.shares,
                                                  .pnl = pnl,
-                                                 .fees = s.entry_fee};
+                                                 .fees = s.entry_fee,
+                                                 .cost = s.entry_cost};
     }
     m->final_value = eq;
     m->total_return = eq / p->initial_capital - 1.0;
@@ -436,6 +438,62 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
     m->turnover = c.nret && c.sum_eq > 0
                       ? s.traded_notional / (c.sum_eq / (double)n) / ((double)c.nret / 252.0)
                       : NAN;
+}
+
+void
+eq_curve_metrics(const int32_t *day, const double *equity, const uint8_t *held, size_t n,
+                 double initial, const struct eq_trade *trades, size_t ntrades,
+                 double risk_free_rate, struct eq_metrics *m)
+{
+    struct curve c = {.prev = initial, .peak = initial,
+                      .rf_d = pow(1.0 + risk_free_rate, 1.0 / 252.0) - 1.0,
+                      .peak_day = n ? day[0] : 0};
+    double eq = initial, traded = 0, gross_win = 0, gross_loss = 0, sum_ret = 0;
+    long closed = 0, wins = 0;
+
+    for (size_t t = 0; t < n; t++) {
+        eq = equity[t];
+        c.held += held[t] != 0;
+        curve_bar(&c, eq, day[t], t == 0);
+    }
+    for (size_t k = 0; k < ntrades; k++) {
+        double size = fabs(trades[k].size);
+        traded += size * trades[k].entry_price;
+        if (trades[k].exit_day < 0)
+            continue;
+        traded += size * trades[k].exit_price;
+        closed++;
+        if (trades[k].pnl > 0) {
+            wins++;
+            gross_win += trades[k].pnl;
+        } else {
+            gross_loss -= trades[k].pnl;
+        }
+        sum_ret += trades[k].pnl / trades[k].cost;
+    }
+    m->final_value = eq;
+    m->total_return = eq / initial - 1.0;
+    m->cagr = c.nret ? pow(eq / initial, 252.0 / (double)c.nret) - 1.0 : NAN;
+    if (c.nret >= 2) {
+        double nr = (double)c.nret, mean = c.sum_r / nr;
+        double var = (c.sum_r2 - nr * mean * mean) / (nr - 1);
+        double sd = var > 0 ? sqrt(var) : 0, down = sqrt(c.sum_down2 / nr);
+        m->annual_volatility = sd * sqrt(252.0);
+        m->sharpe_ratio = sd > 0 ? (mean - c.rf_d) / sd * sqrt(252.0) : NAN;
+        m->sortino_ratio = down > 0 ? (mean - c.rf_d) / down * sqrt(252.0) : NAN;
+    } else {
+        m->annual_volatility = m->sharpe_ratio = m->sortino_ratio = NAN;
+    }
+    m->max_drawdown = c.mdd;
+    m->max_drawdown_duration_days = c.max_dur;
+    m->calmar_ratio = c.mdd > 0 ? m->cagr / c.mdd : NAN;
+    m->num_trades = (double)closed;
+    m->win_rate = closed ? (double)wins / (double)closed : NAN;
+    m->profit_factor = gross_loss > 0 ? gross_win / gross_loss : NAN;
+    m->avg_trade_return = closed ? sum_ret / (double)closed : NAN;
+    m->exposure = n ? (double)c.held / (double)n : NAN;
+    m->turnover = c.nret && c.sum_eq > 0 ? traded / (c.sum_eq / (double)n) / ((double)c.nret / 252.0)
+                                         : NAN;
 }
 
 /* ---- ticks and crossovers ---- */

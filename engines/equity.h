@@ -68,8 +68,10 @@ struct eq_sim_params {
 void eq_sizing_inputs(const double *close, size_t n, unsigned window, double *vol, double *kelly);
 
 struct eq_trade {
-    int32_t entry_day, exit_day;    /* exit_day -1: still open at the end */
-    double  entry_price, exit_price, size, pnl, fees;
+    int32_t  entry_day, exit_day;   /* exit_day -1: still open at the end */
+    double   entry_price, exit_price, size, pnl, fees;
+    double   cost;                  /* entry notional + entry fee: the trade's capital */
+    unsigned sleeve;                /* which symbol of a portfolio (0 for one symbol) */
 };
 
 struct eq_metrics {
@@ -89,6 +91,14 @@ void eq_metrics_array(const struct eq_metrics *m, double out[EQ_NUM_METRICS]);
 void eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_sim_params *p,
                  struct eq_metrics *m, double *equity, struct eq_trade *trades, size_t max_trades,
                  size_t *ntrades);
+
+/* Metrics of an equity curve E[0..n) (days increasing) that started from initial, with the
+ * trade statistics of `trades` (closed ones; traded notional from all), and held[t] telling
+ * whether bar t ended holding a position. The same definitions as eq_simulate (docs/engine.md);
+ * used for portfolios, whose curve is a sum of sleeves. */
+void eq_curve_metrics(const int32_t *day, const double *equity, const uint8_t *held, size_t n,
+                      double initial, const struct eq_trade *trades, size_t ntrades,
+                      double risk_free_rate, struct eq_metrics *m);
 
 /* ---- SMA crossover with exact ties ---- */
 
