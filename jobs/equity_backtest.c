@@ -15,6 +15,7 @@
 #include "core/bar.h"
 #include "core/symbol.h"
 #include "engines/equity.h"
+#include "engines/portfolio.h"
 #include "engines/strategy.h"
 #include "jobs/job.h"
 #include "storage/bars_db.h"
@@ -33,6 +34,8 @@
 #define ENGINE_VERSION "equity-0.1"
 #define MAX_GRID 200000
 #define MAX_WINDOW 5000
+#define MAX_SLEEVES 50
+#define MAX_KEPT_TRADES 20000
 
 job_validate_fn equity_backtest_validate;
 job_run_fn equity_backtest_run;
@@ -471,11 +474,55 @@ parse_opts(const json_t *params, struct bt_opts *o, struct qd_err *err)
     return QD_OK;
 }
 
+/* Weights of the symbols (out: one per symbol, may be NULL): params.weights maps each symbol to
+ * a share of the capital (>= 0, summing to at most 1: the rest stays cash); absent means equal
+ * shares. */
+static enum qd_code
+parse_weights(const json_t *params, double *out, struct qd_err *err)
+{
+    const json_t *syms = json_object_get(params, "symbols"), *w = json_object_get(params, "weights");
+    size_t n = json_array_size(syms);
+    double sum = 0;
+    const char *k;
+    json_t *v;
+
+    if (w == NULL) {
+        for (size_t i = 0; out && i < n; i++)
+            out[i] = 1.0 / (double)n;
+        return QD_OK;
+    }
+    if (!json_is_object(w))
+        return qd_err_field(err, QD_EINVAL, "params.weights",
+                            "weights maps each symbol to its share of the capital");
+    json_object_foreach((json_t *)w, k, v)
+    {
+        char f[96];
+        bool listed = false;
+        snprintf(f, sizeof(f), "params.weights.%.60s", k);
+        for (size_t i = 0; i < n; i++)
+            listed |= strcmp(json_string_value(json_array_get(syms, i)), k) == 0;
+        if (!listed)
+            return qd_err_field(err, QD_EINVAL, f, "\"%.60s\" is not one of the symbols", k);
+        if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
+            return qd_err_field(err, QD_EINVAL, f, "a weight is a number from 0 to 1");
+        sum += json_number_value(v);
+    }
+    if (sum > 1 + 1e-9)
+        return qd_err_field(err, QD_EINVAL, "params.weights", "the weights sum to %g, above 1",
+                            sum);
+    for (size_t i = 0; out && i < n; i++) {
+        const json_t *x = json_object_get(w, json_string_value(json_array_get(syms, i)));
+        out[i] = x ? json_number_value(x) : 0.0;
+    }
+    return QD_OK;
+}
+
 enum qd_code
 equity_backtest_validate(const json_t *params, struct qd_err *err)
 {
-    static const char *const known[] = {"symbols", "start_date", "end_date", "strategy_configs",
-                                        "experiment_name", "initial_capital", "fill", "fees",
+    static const char *const known[] = {"symbols", "weights", "start_date", "end_date",
+                                        "strategy_configs", "experiment_name", "initial_capital",
+                                        "fill", "fees",
                                         "slippage_bps", "sizing", "fractional", "price",
                                         "direction", "keep_top", "rank_by", "risk_free_rate",
                                         NULL};
@@ -489,14 +536,21 @@ equity_backtest_validate(const json_t *params, struct qd_err *err)
         return rc;
     if (!json_is_array(syms) || json_array_size(syms) == 0)
         return qd_err_field(err, QD_EINVAL, "params.symbols", "symbols is a non-empty array");
-    if (json_array_size(syms) > 1)
-        return qd_err_field(err, QD_EINVAL, "params.symbols",
-                            "one symbol per backtest for now: portfolios of several symbols with "
-                            "weights are not supported yet");
-    if (!json_is_string(json_array_get(syms, 0)) ||
-        !symbol_valid(json_string_value(json_array_get(syms, 0)),
-                      json_string_length(json_array_get(syms, 0))))
-        return qd_err_field(err, QD_EINVAL, "params.symbols[0]", "not a valid symbol");
+    if (json_array_size(syms) > MAX_SLEEVES)
+        return qd_err_field(err, QD_EINVAL, "params.symbols", "at most %d symbols", MAX_SLEEVES);
+    for (size_t k = 0; k < json_array_size(syms); k++) {
+        const json_t *v = json_array_get(syms, k);
+        char f[48];
+        snprintf(f, sizeof(f), "params.symbols[%zu]", k);
+        if (!json_is_string(v) || !symbol_valid(json_string_value(v), json_string_length(v)))
+            return qd_err_field(err, QD_EINVAL, f, "not a valid symbol");
+        for (size_t j = 0; j < k; j++)
+            if (json_equal(v, json_array_get(syms, j)))
+                return qd_err_field(err, QD_EINVAL, f, "\"%s\" is listed twice",
+                                    json_string_value(v));
+    }
+    if ((rc = parse_weights(params, NULL, err)) != QD_OK)
+        return rc;
     if ((rc = job_param_date(params, "start_date", true, &a, err)) != QD_OK ||
         (rc = job_param_date(params, "end_date", true, &b, err)) != QD_OK)
         return rc;
@@ -563,9 +617,12 @@ point_params(const struct config_grid *g, size_t k)
     return o;
 }
 
+struct portfolio;
+static void portfolio_params(json_t *p, const struct portfolio *pf);
+
 static char *
 run_params(const json_t *params, const struct bt_opts *o, const char *strategy,
-           const struct config_grid *g, size_t k)
+           const struct config_grid *g, size_t k, const struct portfolio *pf)
 {
     json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:s, "
                           "s:b, s:s, s:s, s:f}",
@@ -592,6 +649,8 @@ run_params(const json_t *params, const struct bt_opts *o, const char *strategy,
         json_object_set_new(p, "sizing.window", json_integer(o->sizing_window));
     json_object_update(p, pp);
     json_decref(pp);
+    if (pf != NULL)
+        portfolio_params(p, pf);
     text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(p);
     return text;
@@ -610,7 +669,7 @@ metrics_json(const struct eq_metrics *m)
 }
 
 static char *
-trades_json(const struct eq_trade *t, size_t n)
+trades_json(const struct eq_trade *t, size_t n, const char *const *names)
 {
     json_t *a = json_array();
     char *s;
@@ -621,6 +680,8 @@ trades_json(const struct eq_trade *t, size_t n)
         qd_date_format(t[i].entry_day, d1);
         o = json_pack("{s:s, s:f, s:f, s:f, s:f}", "entry_date", d1, "entry_price",
                       t[i].entry_price, "size", t[i].size, "pnl", t[i].pnl, "fees", t[i].fees);
+        if (names != NULL)
+            json_object_set_new(o, "symbol", json_string(names[t[i].sleeve]));
         if (t[i].exit_day >= 0) {
             qd_date_format(t[i].exit_day, d2);
             json_object_set_new(o, "exit_date", json_string(d2));
@@ -652,13 +713,40 @@ cmp_ranked(const void *a, const void *b)
     return x->idx < y->idx ? -1 : (x->idx > y->idx);
 }
 
-/* Runs one strategy config; appends {id, strategy, params} entries to runs_out and returns the
- * best run's summary in *best. */
+/* Several symbols: the sleeves, their union calendar and names. */
+struct portfolio {
+    const struct eq_sleeve *sl;
+    size_t                  nsl;
+    int32_t                *days;
+    size_t                  ndays;
+    const char            **names;
+    const double           *weights;
+};
+
+/* Portfolio runs record every symbol and its weight: "symbols": "A,B", "weights.A": 0.5. */
+static void
+portfolio_params(json_t *p, const struct portfolio *pf)
+{
+    char list[MAX_SLEEVES * 34] = "";
+    size_t at = 0;
+
+    for (size_t i = 0; i < pf->nsl; i++) {
+        char key[64];
+        at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? "," : "", pf->names[i]);
+        snprintf(key, sizeof(key), "weights.%s", pf->names[i]);
+        json_object_set_new(p, key, json_real(pf->weights[i]));
+    }
+    json_object_set_new(p, "symbols", json_string(list));
+}
+
+/* Runs one strategy config (on one symbol's mk/tk, or on the portfolio pf when not NULL);
+ * appends {id, strategy, params} entries to runs_out and returns the best run's summary in
+ * *best. */
 static enum qd_code
 run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t cfg_index,
            const struct bt_opts *o, const struct eq_market *mk, const struct eq_ticks *tk,
-           int64_t exp_id, const char *data_hash, json_t *runs_out, json_t **best,
-           struct qd_err *err)
+           const struct portfolio *pf, int64_t exp_id, const char *data_hash, json_t *runs_out,
+           json_t **best, struct qd_err *err)
 {
     PGconn *conn = (PGconn *)job_conn(ctx);
     char field[64];
@@ -701,7 +789,10 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
         goto out;
     }
     job_progress(ctx, 0.1, "%s: %zu backtests", strategy, np);
-    if (g.sma_only) {
+    if (pf != NULL) {
+        rc = eq_portfolio_sweep(pf->sl, pf->nsl, pf->days, pf->ndays, g.pts, np, &o->sim, threads,
+                                stop_cb, ctx, met, err);
+    } else if (g.sma_only) {
         /* the shared-window fast path; identical results to the general one */
         for (size_t k = 0; k < np; k++) {
             pairs[2 * k] = g.pts[k].fast;
@@ -715,7 +806,7 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
         goto out;
     for (size_t k = 0; k < np; k++) {
         char hex[65];
-        pj[k] = run_params(params, o, strategy, &g, k);
+        pj[k] = run_params(params, o, strategy, &g, k, pf);
         sha256_hex(pj[k], strlen(pj[k]), hex);
         ch[k] = strdup(hex);
         strat[k] = strategy;
@@ -747,18 +838,27 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
     }
     {
         size_t keep = np == 1 ? 1 : (o->keep_top < np ? o->keep_top : np);
+        size_t len = pf ? pf->ndays : mk->n;
+        const int32_t *days = pf ? pf->days : mk->day;
         int8_t *target = malloc(mk->n), *tmp = malloc(mk->n);
-        double *equity = malloc(mk->n * sizeof(double)), *scratch = malloc(3 * mk->n * sizeof(double));
-        struct eq_trade *tr = malloc(4096 * sizeof(*tr));
+        double *equity = malloc(len * sizeof(double)), *scratch = malloc(3 * mk->n * sizeof(double));
+        struct eq_trade *tr = malloc(MAX_KEPT_TRADES * sizeof(*tr));
         for (size_t r = 0; rc == QD_OK && r < keep && target && tmp && equity && scratch && tr;
              r++) {
             size_t k = rk[r].idx, nt = 0;
             struct eq_metrics again;
             char *tj;
-            eq_strategy_targets(mk, tk, &g.pts[k], target, tmp, scratch);
-            eq_simulate(mk, target, &o->sim, &again, equity, tr, 4096, &nt);
-            tj = trades_json(tr, nt);
-            rc = runs_db_store_series(conn, ids[k], mk->day, equity, mk->n, tj, err);
+            if (pf != NULL) {
+                rc = eq_portfolio_run(pf->sl, pf->nsl, pf->days, pf->ndays, &g.pts[k], &o->sim,
+                                      &again, equity, tr, MAX_KEPT_TRADES, &nt, err);
+                if (rc != QD_OK)
+                    break;
+            } else {
+                eq_strategy_targets(mk, tk, &g.pts[k], target, tmp, scratch);
+                eq_simulate(mk, target, &o->sim, &again, equity, tr, MAX_KEPT_TRADES, &nt);
+            }
+            tj = trades_json(tr, nt, pf ? pf->names : NULL);
+            rc = runs_db_store_series(conn, ids[k], days, equity, len, tj, err);
             free(tj);
         }
         free(target);
@@ -797,108 +897,178 @@ out:
     return rc;
 }
 
+/* One symbol's data for a backtest. */
+struct sleeve_data {
+    struct bar_series s;
+    struct eq_ticks   tk;
+    struct eq_prefix  pre;
+    bool              has_pre;
+    double           *svol, *skelly;
+    struct eq_market  mk;
+};
+
+static void
+sleeve_release(struct sleeve_data *d)
+{
+    eq_ticks_release(&d->tk);
+    if (d->has_pre)
+        eq_prefix_release(&d->pre);
+    free(d->svol);
+    free(d->skelly);
+    bar_series_release(&d->s);
+}
+
+/* Reads and prepares symbol i of params.symbols. */
+static enum qd_code
+sleeve_load(PGconn *conn, const json_t *params, size_t i, const struct bt_opts *o,
+            struct sleeve_data *d, EVP_MD_CTX *md, struct qd_err *err)
+{
+    const char *symbol = json_string_value(json_array_get(json_object_get(params, "symbols"), i));
+    int32_t a, b;
+    int64_t version;
+    char field[48];
+    enum qd_code rc;
+
+    job_param_date(params, "start_date", true, &a, err);
+    job_param_date(params, "end_date", true, &b, err);
+    snprintf(field, sizeof(field), "params.symbols[%zu]", i);
+    rc = bars_db_read(conn, symbol, a, b, &d->s, &version, err);
+    if (rc == QD_ENOTFOUND || (rc == QD_OK && d->s.n < 2))
+        return qd_err_field(err, QD_EINVAL, field,
+                            "no bars for %s between %s and %s: ingest them first", symbol,
+                            json_string_value(json_object_get(params, "start_date")),
+                            json_string_value(json_object_get(params, "end_date")));
+    if (rc != QD_OK)
+        return rc;
+    if (strcmp(o->price, "adjusted") == 0) {
+        for (size_t k = 0; k < d->s.n; k++) {
+            d->s.open[k] *= d->s.adj_close[k] / d->s.close[k];
+            d->s.close[k] = d->s.adj_close[k];
+        }
+    }
+    EVP_DigestUpdate(md, symbol, strlen(symbol) + 1);
+    EVP_DigestUpdate(md, d->s.day, d->s.n * sizeof(*d->s.day));
+    EVP_DigestUpdate(md, d->s.open, d->s.n * sizeof(double));
+    EVP_DigestUpdate(md, d->s.close, d->s.n * sizeof(double));
+    if ((rc = eq_ticks_init(&d->tk, d->s.close, d->s.n, err)) != QD_OK) {
+        qd_err_prefix(err, symbol);
+        return rc;
+    }
+    if (o->sim.sizing == EQ_SIZE_VOL_TARGET || o->sim.sizing == EQ_SIZE_KELLY) {
+        d->svol = malloc(d->s.n * sizeof(double));
+        d->skelly = malloc(d->s.n * sizeof(double));
+        if (d->svol == NULL || d->skelly == NULL)
+            return qd_err_set(err, QD_ENOMEM, "out of memory");
+        eq_sizing_inputs(d->s.close, d->s.n, o->sizing_window, d->svol, d->skelly);
+    }
+    d->mk = (struct eq_market){.n = d->s.n, .day = d->s.day, .open = d->s.open,
+                               .close = d->s.close, .sizing_vol = d->svol,
+                               .sizing_kelly = d->skelly};
+    return QD_OK;
+}
+
 enum qd_code
 equity_backtest_run(struct job_ctx *ctx, const json_t *params, json_t **result,
                     struct qd_err *err)
 {
     PGconn *conn = (PGconn *)job_conn(ctx);
-    const char *symbol = json_string_value(json_array_get(json_object_get(params, "symbols"), 0));
+    const json_t *syms = json_object_get(params, "symbols");
     const json_t *cfgs = json_object_get(params, "strategy_configs"), *cfg;
+    size_t nsym = json_array_size(syms), i;
+    bool portfolio = nsym > 1 || json_object_get(params, "weights") != NULL;
+    struct sleeve_data *sd = calloc(nsym, sizeof(*sd));
+    struct eq_sleeve *sl = calloc(nsym, sizeof(*sl));
+    double *weights = calloc(nsym, sizeof(double));
+    const char **names = calloc(nsym, sizeof(char *));
+    struct portfolio pf = {0};
     struct bt_opts o;
-    struct bar_series s;
-    struct eq_ticks tk = {0};
-    int32_t a, b;
-    int64_t version, exp_id;
+    int64_t exp_id;
     char data_hash[65];
     json_t *runs = json_array(), *best = json_object();
-    double *svol = NULL, *skelly = NULL;
-    size_t i;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
     enum qd_code rc;
 
-    bar_series_init(&s, 0);
-    job_param_date(params, "start_date", true, &a, err);
-    job_param_date(params, "end_date", true, &b, err);
-    if ((rc = parse_opts(params, &o, err)) != QD_OK)
+    if (!sd || !sl || !weights || !names || !md) {
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
         goto out;
-    rc = bars_db_read(conn, symbol, a, b, &s, &version, err);
-    if (rc == QD_ENOTFOUND || (rc == QD_OK && s.n < 2)) {
-        rc = qd_err_field(err, QD_EINVAL, "params.symbols[0]",
-                          "no bars for %s between %s and %s: ingest them first", symbol,
-                          json_string_value(json_object_get(params, "start_date")),
-                          json_string_value(json_object_get(params, "end_date")));
+    }
+    for (i = 0; i < nsym; i++)
+        bar_series_init(&sd[i].s, 0);
+    if ((rc = parse_opts(params, &o, err)) != QD_OK ||
+        (rc = parse_weights(params, weights, err)) != QD_OK)
         goto out;
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (i = 0; i < nsym && rc == QD_OK; i++) {
+        names[i] = json_string_value(json_array_get(syms, i));
+        rc = sleeve_load(conn, params, i, &o, &sd[i], md, err);
+        if (rc == QD_OK && eq_prefix_init(&sd[i].pre, &sd[i].mk, o.sim.risk_free_rate, err) ==
+                               QD_OK) {
+            sd[i].has_pre = true;
+            sd[i].mk.prefix = &sd[i].pre;
+        }
+        sl[i] = (struct eq_sleeve){.mk = &sd[i].mk, .tk = &sd[i].tk, .weight = weights[i]};
     }
     if (rc != QD_OK)
         goto out;
-    if (strcmp(o.price, "adjusted") == 0) {
-        for (size_t k = 0; k < s.n; k++) {
-            s.open[k] *= s.adj_close[k] / s.close[k];
-            s.close[k] = s.adj_close[k];
-        }
-    }
     {
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
         unsigned char h[32];
         unsigned int hl = 32;
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-        EVP_DigestUpdate(md, s.day, s.n * sizeof(*s.day));
-        EVP_DigestUpdate(md, s.open, s.n * sizeof(double));
-        EVP_DigestUpdate(md, s.close, s.n * sizeof(double));
         EVP_DigestFinal_ex(md, h, &hl);
-        EVP_MD_CTX_free(md);
         for (int k = 0; k < 32; k++)
             snprintf(data_hash + 2 * k, 3, "%02x", h[k]);
     }
-    if ((rc = eq_ticks_init(&tk, s.close, s.n, err)) != QD_OK)
-        goto out;
-    if (o.sim.sizing == EQ_SIZE_VOL_TARGET || o.sim.sizing == EQ_SIZE_KELLY) {
-        svol = malloc(s.n * sizeof(double));
-        skelly = malloc(s.n * sizeof(double));
-        if (svol == NULL || skelly == NULL) {
-            rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    if (portfolio) {
+        pf.sl = sl;
+        pf.nsl = nsym;
+        pf.names = names;
+        pf.weights = weights;
+        if ((rc = eq_portfolio_calendar(sl, nsym, &pf.days, &pf.ndays, err)) != QD_OK)
             goto out;
-        }
-        eq_sizing_inputs(s.close, s.n, o.sizing_window, svol, skelly);
     }
     if ((rc = runs_db_experiment(conn, json_string_value(json_object_get(params, "experiment_name")),
                                  &exp_id, err)) != QD_OK)
         goto out;
+    json_array_foreach(cfgs, i, cfg)
     {
-        struct eq_market mk = {.n = s.n, .day = s.day, .open = s.open, .close = s.close,
-                               .sizing_vol = svol, .sizing_kelly = skelly};
-        json_array_foreach(cfgs, i, cfg)
+        json_t *one = NULL;
+        rc = run_config(ctx, params, cfg, i, &o, &sd[0].mk, &sd[0].tk, portfolio ? &pf : NULL,
+                        exp_id, data_hash, runs, &one, err);
+        if (rc != QD_OK)
+            break;
         {
-            json_t *one = NULL;
-            rc = run_config(ctx, params, cfg, i, &o, &mk, &tk, exp_id, data_hash, runs, &one, err);
-            if (rc != QD_OK)
-                break;
-            {
-                /* keyed by strategy name; a repeated name gets its config's position */
-                char key[96];
-                const char *name = json_string_value(json_object_get(one, "strategy"));
-                snprintf(key, sizeof(key), "%s", name);
-                if (json_object_get(best, key) != NULL)
-                    snprintf(key, sizeof(key), "%s_%zu", name, i);
-                json_object_set_new(best, key, one);
-            }
+            /* keyed by strategy name; a repeated name gets its config's position */
+            char key[96];
+            const char *name = json_string_value(json_object_get(one, "strategy"));
+            snprintf(key, sizeof(key), "%s", name);
+            if (json_object_get(best, key) != NULL)
+                snprintf(key, sizeof(key), "%s_%zu", name, i);
+            json_object_set_new(best, key, one);
         }
     }
     if (rc == QD_OK) {
+        const int32_t *days = portfolio ? pf.days : sd[0].s.day;
+        size_t n = portfolio ? pf.ndays : sd[0].s.n;
         char first[11], last[11];
-        qd_date_format(s.day[0], first);
-        qd_date_format(s.day[s.n - 1], last);
-        *result = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:O, s:O}", "experiment_id",
+        qd_date_format(days[0], first);
+        qd_date_format(days[n - 1], last);
+        *result = json_pack("{s:I, s:s, s:O, s:I, s:s, s:s, s:s, s:O, s:O}", "experiment_id",
                             (json_int_t)exp_id, "experiment_name",
                             json_string_value(json_object_get(params, "experiment_name")),
-                            "symbol", symbol, "bars", (json_int_t)s.n, "first", first, "last",
-                            last, "data_hash", data_hash, "runs", runs, "best", best);
+                            "symbols", syms, "bars", (json_int_t)n, "first", first, "last", last,
+                            "data_hash", data_hash, "runs", runs, "best", best);
+        if (!portfolio)
+            json_object_set_new(*result, "symbol", json_string(names[0]));
     }
 out:
     json_decref(runs);
     json_decref(best);
-    free(svol);
-    free(skelly);
-    eq_ticks_release(&tk);
-    bar_series_release(&s);
+    EVP_MD_CTX_free(md);
+    for (i = 0; sd && i < nsym; i++)
+        sleeve_release(&sd[i]);
+    free(sd);
+    free(sl);
+    free(weights);
+    free(names);
+    free(pf.days);
     return rc;
 }

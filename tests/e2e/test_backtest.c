@@ -183,7 +183,9 @@ END_TEST
 static const struct {
     const char *params, *field;
 } bad[] = {
-    {"\"symbols\":[\"BT\",\"X\"]", "params.symbols"},
+    {"\"symbols\":[\"BT\",\"BT\"]", "params.symbols[1]"},
+    {"\"symbols\":[\"BT\",\"X\"],\"weights\":{\"BT\":0.7,\"X\":0.6}", "params.weights"},
+    {"\"symbols\":[\"BT\"],\"weights\":{\"Y\":0.5}", "params.weights.Y"},
     {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"macd\":{\"fast\":12}}}]",
      "params.strategy_configs[0].momentum.macd"},
     {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"sma_crossover\":{\"fast\":5,"
@@ -369,6 +371,65 @@ START_TEST(strategies_listed)
 }
 END_TEST
 
+START_TEST(portfolio_of_two)
+{
+    struct qt_resp r;
+    json_t *job, *ing, *res, *best, *tr;
+    long long id, ndays;
+    char path[64];
+    size_t i, bt = 0, bt2 = 0;
+
+    ck_assert_int_eq(qt_post_json(&d, "/v1/jobs",
+                                  "{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"BT2\"],"
+                                  "\"start_date\":\"2012-01-01\",\"end_date\":\"2019-12-31\"}}",
+                                  &r), 0);
+    ing = qt_wait_job(&d, json_integer_value(json_object_get(r.json, "id")), 60000);
+    qt_resp_free(&r);
+    ck_assert_ptr_nonnull(ing);
+    json_decref(ing);
+    job = run_job("{\"type\":\"equity_backtest\",\"params\":{\"symbols\":[\"BT\",\"BT2\"],"
+                  "\"weights\":{\"BT\":0.6,\"BT2\":0.3},\"start_date\":\"2010-01-01\","
+                  "\"end_date\":\"2019-12-31\",\"experiment_name\":\"pf\","
+                  "\"strategy_configs\":[{\"name\":\"pf\",\"momentum\":{\"sma_crossover\":"
+                  "{\"fast\":[5,10],\"slow\":50}}}]}}",
+                  "succeeded");
+    res = json_object_get(job, "result");
+    best = json_object_get(json_object_get(res, "best"), "pf");
+    id = json_integer_value(json_object_get(best, "run_id"));
+    ck_assert_int_eq((int)json_integer_value(json_object_get(best, "runs")), 2);
+    /* the union calendar: BT's 2010-2019 days (BT2 starts later) */
+    ndays = qt_sql_int(dbinfo, "SELECT count(DISTINCT ts) FROM bars WHERE symbol IN ('BT','BT2') "
+                               "AND ts >= '2010-01-01' AND ts <= '2019-12-31'");
+    ck_assert_int_eq(json_integer_value(json_object_get(res, "bars")), ndays);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM runs WHERE params->>'symbols' = "
+                                        "'BT,BT2' AND (params->>'weights.BT')::float8 = 0.6 AND "
+                                        "(params->>'weights.BT2')::float8 = 0.3"),
+                     2);
+    snprintf(path, sizeof(path), "/v1/runs/%lld/trades", id);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    json_array_foreach(json_object_get(r.json, "trades"), i, tr)
+    {
+        const char *sym = json_string_value(json_object_get(tr, "symbol"));
+        ck_assert_ptr_nonnull(sym);
+        bt += strcmp(sym, "BT") == 0;
+        bt2 += strcmp(sym, "BT2") == 0;
+    }
+    ck_assert_uint_gt(bt, 0);
+    ck_assert_uint_gt(bt2, 0);
+    qt_resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/runs/%lld/equity", id);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq((long long)json_array_size(json_object_get(r.json, "equity")), ndays);
+    /* 10 % of the capital was never allocated: the first value is the full capital */
+    ck_assert(fabs(json_number_value(json_object_get(
+                       json_array_get(json_object_get(r.json, "equity"), 0), "value")) -
+                   100000) < 1e-6);
+    qt_resp_free(&r);
+    json_decref(job);
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -455,6 +516,7 @@ main(void)
     tcase_add_test(tc, sizing_modes_end_to_end);
     tcase_add_test(tc, long_short_runs);
     tcase_add_test(tc, strategies_listed);
+    tcase_add_test(tc, portfolio_of_two);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
