@@ -239,6 +239,43 @@ curve_bar(struct curve *c, double eq, int32_t day, bool first_bar)
         c->max_dur = day - c->peak_day;
 }
 
+/* Trade statistics behind the trade metrics. */
+struct trade_stats {
+    long   closed, wins;
+    double gross_win, gross_loss, sum_ret, traded;
+};
+
+/* The metrics of docs/engine.md from the curve's running statistics and the trades. */
+static void
+metrics_fill(const struct curve *c, double final, double initial, size_t n,
+             const struct trade_stats *ts, struct eq_metrics *m)
+{
+    m->final_value = final;
+    m->total_return = final / initial - 1.0;
+    m->cagr = c->nret ? pow(final / initial, 252.0 / (double)c->nret) - 1.0 : NAN;
+    if (c->nret >= 2) {
+        double nr = (double)c->nret, mean = c->sum_r / nr;
+        double var = (c->sum_r2 - nr * mean * mean) / (nr - 1);
+        double sd = var > 0 ? sqrt(var) : 0, down = sqrt(c->sum_down2 / nr);
+        m->annual_volatility = sd * sqrt(252.0);
+        m->sharpe_ratio = sd > 0 ? (mean - c->rf_d) / sd * sqrt(252.0) : NAN;
+        m->sortino_ratio = down > 0 ? (mean - c->rf_d) / down * sqrt(252.0) : NAN;
+    } else {
+        m->annual_volatility = m->sharpe_ratio = m->sortino_ratio = NAN;
+    }
+    m->max_drawdown = c->mdd;
+    m->max_drawdown_duration_days = c->max_dur;
+    m->calmar_ratio = c->mdd > 0 ? m->cagr / c->mdd : NAN;
+    m->num_trades = (double)ts->closed;
+    m->win_rate = ts->closed ? (double)ts->wins / (double)ts->closed : NAN;
+    m->profit_factor = ts->gross_loss > 0 ? ts->gross_win / ts->gross_loss : NAN;
+    m->avg_trade_return = ts->closed ? ts->sum_ret / (double)ts->closed : NAN;
+    m->exposure = n ? (double)c->held / (double)n : NAN;
+    m->turnover = c->nret && c->sum_eq > 0
+                      ? ts->traded / (c->sum_eq / (double)n) / ((double)c->nret / 252.0)
+                      : NAN;
+}
+
 enum qd_code
 eq_prefix_init(struct eq_prefix *p, const struct eq_market *mk, double risk_free_rate,
                struct qd_err *err)
@@ -413,31 +450,13 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
                                                  .fees = s.entry_fee,
                                                  .cost = s.entry_cost};
     }
-    m->final_value = eq;
-    m->total_return = eq / p->initial_capital - 1.0;
-    m->cagr = c.nret ? pow(eq / p->initial_capital, 252.0 / (double)c.nret) - 1.0 : NAN;
-    if (c.nret >= 2) {
-        double nr = (double)c.nret, mean = c.sum_r / nr;
-        double var = (c.sum_r2 - nr * mean * mean) / (nr - 1);
-        double sd = var > 0 ? sqrt(var) : 0, down = sqrt(c.sum_down2 / nr);
-        m->annual_volatility = sd * sqrt(252.0);
-        m->sharpe_ratio = sd > 0 ? (mean - c.rf_d) / sd * sqrt(252.0) : NAN;
-        m->sortino_ratio = down > 0 ? (mean - c.rf_d) / down * sqrt(252.0) : NAN;
-    } else {
-        m->annual_volatility = m->sharpe_ratio = m->sortino_ratio = NAN;
+    {
+        struct trade_stats ts = {.closed = s.closed, .wins = s.wins, .gross_win = s.gross_win,
+                                 .gross_loss = s.gross_loss, .sum_ret = s.sum_trade_ret,
+                                 .traded = s.traded_notional};
+        metrics_fill(&c, eq, p->initial_capital, n, &ts, m);
     }
-    m->max_drawdown = c.mdd;
-    m->max_drawdown_duration_days = c.max_dur;
-    m->calmar_ratio = c.mdd > 0 ? m->cagr / c.mdd : NAN;
-    m->num_trades = (double)s.closed;
-    m->win_rate = s.closed ? (double)s.wins / (double)s.closed : NAN;
-    m->profit_factor = s.gross_loss > 0 ? s.gross_win / s.gross_loss : NAN;
-    m->avg_trade_return = s.closed ? s.sum_trade_ret / (double)s.closed : NAN;
     eq_prefix_release(&own);
-    m->exposure = n ? (double)c.held / (double)n : NAN;
-    m->turnover = c.nret && c.sum_eq > 0
-                      ? s.traded_notional / (c.sum_eq / (double)n) / ((double)c.nret / 252.0)
-                      : NAN;
 }
 
 void
@@ -448,8 +467,8 @@ eq_curve_metrics(const int32_t *day, const double *equity, const uint8_t *held, 
     struct curve c = {.prev = initial, .peak = initial,
                       .rf_d = pow(1.0 + risk_free_rate, 1.0 / 252.0) - 1.0,
                       .peak_day = n ? day[0] : 0};
-    double eq = initial, traded = 0, gross_win = 0, gross_loss = 0, sum_ret = 0;
-    long closed = 0, wins = 0;
+    struct trade_stats ts = {0};
+    double eq = initial;
 
     for (size_t t = 0; t < n; t++) {
         eq = equity[t];
@@ -458,42 +477,20 @@ eq_curve_metrics(const int32_t *day, const double *equity, const uint8_t *held, 
     }
     for (size_t k = 0; k < ntrades; k++) {
         double size = fabs(trades[k].size);
-        traded += size * trades[k].entry_price;
+        ts.traded += size * trades[k].entry_price;
         if (trades[k].exit_day < 0)
             continue;
-        traded += size * trades[k].exit_price;
-        closed++;
+        ts.traded += size * trades[k].exit_price;
+        ts.closed++;
         if (trades[k].pnl > 0) {
-            wins++;
-            gross_win += trades[k].pnl;
+            ts.wins++;
+            ts.gross_win += trades[k].pnl;
         } else {
-            gross_loss -= trades[k].pnl;
+            ts.gross_loss -= trades[k].pnl;
         }
-        sum_ret += trades[k].pnl / trades[k].cost;
+        ts.sum_ret += trades[k].pnl / trades[k].cost;
     }
-    m->final_value = eq;
-    m->total_return = eq / initial - 1.0;
-    m->cagr = c.nret ? pow(eq / initial, 252.0 / (double)c.nret) - 1.0 : NAN;
-    if (c.nret >= 2) {
-        double nr = (double)c.nret, mean = c.sum_r / nr;
-        double var = (c.sum_r2 - nr * mean * mean) / (nr - 1);
-        double sd = var > 0 ? sqrt(var) : 0, down = sqrt(c.sum_down2 / nr);
-        m->annual_volatility = sd * sqrt(252.0);
-        m->sharpe_ratio = sd > 0 ? (mean - c.rf_d) / sd * sqrt(252.0) : NAN;
-        m->sortino_ratio = down > 0 ? (mean - c.rf_d) / down * sqrt(252.0) : NAN;
-    } else {
-        m->annual_volatility = m->sharpe_ratio = m->sortino_ratio = NAN;
-    }
-    m->max_drawdown = c.mdd;
-    m->max_drawdown_duration_days = c.max_dur;
-    m->calmar_ratio = c.mdd > 0 ? m->cagr / c.mdd : NAN;
-    m->num_trades = (double)closed;
-    m->win_rate = closed ? (double)wins / (double)closed : NAN;
-    m->profit_factor = gross_loss > 0 ? gross_win / gross_loss : NAN;
-    m->avg_trade_return = closed ? sum_ret / (double)closed : NAN;
-    m->exposure = n ? (double)c.held / (double)n : NAN;
-    m->turnover = c.nret && c.sum_eq > 0 ? traded / (c.sum_eq / (double)n) / ((double)c.nret / 252.0)
-                                         : NAN;
+    metrics_fill(&c, eq, initial, n, &ts, m);
 }
 
 /* ---- ticks and crossovers ---- */
