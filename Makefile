@@ -40,12 +40,18 @@ else ifeq ($(MODE),asan)
   SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
   CFLAGS += -O1 -fno-omit-frame-pointer $(SAN)
   LDFLAGS += $(SAN)
+else ifeq ($(MODE),fuzz)
+  # libFuzzer harnesses (tests/fuzz/): the library built by clang with coverage + sanitizers
+  CC := clang
+  SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+  CFLAGS += -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(SAN)
+  LDFLAGS += $(SAN)
 else ifeq ($(MODE),tsan)
   SAN := -fsanitize=thread
   CFLAGS += -O1 -fno-omit-frame-pointer $(SAN)
   LDFLAGS += $(SAN)
 else
-  $(error MODE must be release, debug, asan or tsan)
+  $(error MODE must be release, debug, asan, tsan or fuzz)
 endif
 
 # pkg-config is asked only when building (not for deps/clean on a bare machine).
@@ -72,7 +78,7 @@ DEPS     := $(LIB_OBJ:.o=.d) $(BIN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TLIB_OBJ:.o=.d
             $(E2E_SRC:%.c=$(OBJ)/%.d)
 
 .PHONY: all check unit e2e contract lint asan tsan valgrind run install deps bench-deps clean \
-        pg-start pg-stop bench bench-engine fmt
+        pg-start pg-stop bench bench-engine fmt fuzz fuzz-run
 all: $(BUILD)/quantd
 
 # V=1 shows the full commands.
@@ -135,6 +141,22 @@ lint: $(BUILD)/quantd
 check: deps
 	$(MAKE) all unit lint e2e
 	@echo "make check: all suites passed"
+
+# Fuzzing: each harness runs FUZZ_SECONDS (default 60) from its seed corpus (kept in
+# build/fuzz/corpus so the seeds in git stay small). Needs clang (Debian clang + libclang-rt).
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	$(MAKE) MODE=fuzz fuzz-run
+fuzz-run: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+	@for f in $^; do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz-corpus/$$n; \
+	    echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus/$$n \
+	        tests/fuzz/corpus/$${n#fuzz_} 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done" || exit 1; done
+$(BUILD)/fuzz/%: $(OBJ)/tests/fuzz/%.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # The daemon under valgrind memcheck through the end-to-end suites (slow; not part of check).
 valgrind: all $(E2E_BIN)

@@ -952,6 +952,8 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
         s->connections--;
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -63,6 +63,9 @@ qd_err_prefix(struct qd_err *e, const char *prefix)
     e->msg[pl + 2 + ml] = '\0';
 }
 
+static void err_vset(struct qd_err *e, enum qd_code c, const char *field, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void
 err_vset(struct qd_err *e, enum qd_code c, const char *field, const char *fmt, va_list ap)
 {
