@@ -30,6 +30,9 @@ void api_runs_equity(struct api_req *r);
 void api_runs_trades(struct api_req *r);
 void api_features_get(struct api_req *r);
 void api_strategies_get(struct api_req *r);
+void api_experiments_list(struct api_req *r);
+void api_experiments_get(struct api_req *r);
+void api_experiments_runs(struct api_req *r);
 static api_handler_fn api_health_get, api_metrics_get, api_tokens_post, api_tokens_list,
     api_tokens_delete, api_symbols_get;
 
@@ -54,6 +57,9 @@ const struct api_route api_routes[] = {
     {"PUT", "/v1/bars/{symbol}", api_bars_put, SCOPE_RESEARCH, API_BODY_CSV},
     {"GET", "/v1/features/{symbol}", api_features_get, SCOPE_READ, 0},
     {"GET", "/v1/strategies", api_strategies_get, SCOPE_READ, 0},
+    {"GET", "/v1/experiments", api_experiments_list, SCOPE_READ, 0},
+    {"GET", "/v1/experiments/{id}", api_experiments_get, SCOPE_READ, 0},
+    {"GET", "/v1/experiments/{id}/runs", api_experiments_runs, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}", api_runs_get, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/equity", api_runs_equity, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/trades", api_runs_trades, SCOPE_READ, 0},

@@ -252,3 +252,66 @@ runs_db_trades(PGconn *c, int64_t id, char **json, struct qd_err *err)
                     "WHERE run_id = $1",
                     1, p, json, "trades of the run (kept for the best runs only)", err);
 }
+
+#define EXPERIMENT_JSON                                                                           \
+    "json_build_object('id', e.id, 'name', e.name, 'lifecycle', e.lifecycle, 'tags', e.tags, "   \
+    "'created_at', " TS("e.created_at") ", 'runs', (SELECT count(*) FROM runs r WHERE "           \
+    "r.experiment_id = e.id))"
+
+enum qd_code
+runs_db_experiments(PGconn *c, char **json, struct qd_err *err)
+{
+    return one_text(c,
+                    "SELECT json_build_object('experiments', coalesce(json_agg(" EXPERIMENT_JSON
+                    " ORDER BY e.id DESC), '[]'::json)) FROM experiments e",
+                    0, NULL, json, "experiments", err);
+}
+
+enum qd_code
+runs_db_experiment_get(PGconn *c, const char *id_or_name, char **json, struct qd_err *err)
+{
+    const char *p[1] = {id_or_name};
+
+    return one_text(c,
+                    "SELECT (" EXPERIMENT_JSON "::jsonb || jsonb_build_object('strategies', "
+                    "coalesce((SELECT jsonb_agg(DISTINCT r.strategy) FROM runs r WHERE "
+                    "r.experiment_id = e.id), '[]'::jsonb)))::text FROM experiments e "
+                    "WHERE (e.name = $1 OR ($1 ~ '^[0-9]{1,18}$' AND e.id = $1::bigint)) "
+                    "ORDER BY (e.name = $1) DESC LIMIT 1",
+                    1, p, json, "experiment", err);
+}
+
+enum qd_code
+runs_db_list(PGconn *c, int64_t experiment_id, const char *metric, int desc, unsigned limit,
+             unsigned long offset, char **json, struct qd_err *err)
+{
+    char eid[24], lim[16], off[24];
+    const char *p[5] = {eid, metric, desc ? "1" : "0", lim, off};
+    char *exists = NULL;
+    enum qd_code rc;
+
+    snprintf(eid, sizeof(eid), "%" PRId64, experiment_id);
+    snprintf(lim, sizeof(lim), "%u", limit);
+    snprintf(off, sizeof(off), "%lu", offset);
+    rc = one_text(c, "SELECT id::text FROM experiments WHERE id = $1::bigint", 1, p, &exists,
+                  "experiment", err);
+    free(exists);
+    if (rc != QD_OK)
+        return rc;
+    /* the sort key: the metric's value, with NaN as NULL so undefined values sort last */
+    return one_text(
+        c,
+        "WITH k AS (SELECT r.*, (SELECT CASE WHEN m.value = 'NaN'::float8 THEN NULL ELSE m.value "
+        "END FROM metrics m WHERE m.run_id = r.id AND m.key = $2 AND m.step = 0) AS sortkey "
+        "FROM runs r WHERE r.experiment_id = $1::bigint), "
+        "ranked AS (SELECT k.*, row_number() OVER (ORDER BY CASE WHEN $2::text IS NULL "
+        "THEN NULL WHEN $3 = '1' THEN -sortkey ELSE sortkey END NULLS LAST, id) AS rn FROM k), "
+        "page AS (SELECT * FROM ranked WHERE rn > $5::bigint AND rn <= $5::bigint + $4::int + 1) "
+        "SELECT json_build_object('runs', coalesce((SELECT json_agg(json_build_object('id', id, "
+        "'strategy', strategy, 'status', status, 'params', params, 'metrics', coalesce((SELECT "
+        "json_object_agg(key, " METRIC_JSON " ORDER BY key) FROM metrics m WHERE m.run_id = "
+        "page.id AND m.step = 0), '{}'::json)) ORDER BY rn) FROM page WHERE rn <= $5::bigint + "
+        "$4::int), '[]'::json), 'next_cursor', CASE WHEN (SELECT count(*) FROM page) > $4::int "
+        "THEN ($5::bigint + $4::int)::text END)",
+        5, p, json, "runs", err);
+}

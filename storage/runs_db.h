@@ -42,4 +42,15 @@ enum qd_code runs_db_get(PGconn *c, int64_t id, char **json, struct qd_err *err)
 enum qd_code runs_db_equity(PGconn *c, int64_t id, char **json, struct qd_err *err);
 enum qd_code runs_db_trades(PGconn *c, int64_t id, char **json, struct qd_err *err);
 
+/* {"experiments":[{"id","name","lifecycle","tags","created_at","runs"}…]}, newest first. */
+enum qd_code runs_db_experiments(PGconn *c, char **json, struct qd_err *err);
+/* One experiment by id (digits) or name, with its run count and strategies; QD_ENOTFOUND. */
+enum qd_code runs_db_experiment_get(PGconn *c, const char *id_or_name, char **json,
+                                    struct qd_err *err);
+/* {"runs":[{"id","strategy","status","params","metrics"}…],"next_cursor"} of an experiment,
+ * ordered by a step-0 metric (metric NULL: by id) descending or ascending; undefined values
+ * last either way. offset/limit page. QD_ENOTFOUND for an unknown experiment. */
+enum qd_code runs_db_list(PGconn *c, int64_t experiment_id, const char *metric, int desc,
+                          unsigned limit, unsigned long offset, char **json, struct qd_err *err);
+
 #endif

@@ -430,6 +430,64 @@ START_TEST(portfolio_of_two)
 }
 END_TEST
 
+START_TEST(experiment_views)
+{
+    struct qt_resp r;
+    json_t *runs;
+    long long eid;
+    char path[128];
+    double prev = INFINITY;
+    size_t i;
+    json_t *run;
+
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/sma-grid", &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    eid = json_integer_value(json_object_get(r.json, "id"));
+    ck_assert_int_gt(json_integer_value(json_object_get(r.json, "runs")), 5);
+    qt_resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/experiments/%lld", eid);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "name")), "sma-grid");
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments", &r), 0);
+    ck_assert_int_ge((int)json_array_size(json_object_get(r.json, "experiments")), 1);
+    qt_resp_free(&r);
+    /* ordered by Sharpe, best first, two per page */
+    snprintf(path, sizeof(path),
+             "/v1/experiments/%lld/runs?order_by=metrics.sharpe_ratio%%20DESC&limit=2", eid);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    runs = json_object_get(r.json, "runs");
+    ck_assert_int_eq((int)json_array_size(runs), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "next_cursor")), "2");
+    json_array_foreach(runs, i, run)
+    {
+        double v = json_number_value(json_object_get(json_object_get(run, "metrics"),
+                                                     "sharpe_ratio"));
+        ck_assert(v <= prev);
+        prev = v;
+    }
+    qt_resp_free(&r);
+    snprintf(path, sizeof(path),
+             "/v1/experiments/%lld/runs?order_by=metrics.sharpe_ratio%%20DESC&limit=2&cursor=2",
+             eid);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert(json_number_value(json_object_get(
+                  json_object_get(json_array_get(json_object_get(r.json, "runs"), 0), "metrics"),
+                  "sharpe_ratio")) <= prev);
+    qt_resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/experiments/%lld/runs?order_by=metrics.nonsense", eid);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
+                     "order_by");
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/no-such-experiment", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -517,6 +575,7 @@ main(void)
     tcase_add_test(tc, long_short_runs);
     tcase_add_test(tc, strategies_listed);
     tcase_add_test(tc, portfolio_of_two);
+    tcase_add_test(tc, experiment_views);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

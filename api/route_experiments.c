@@ -1,0 +1,145 @@
+/* Read-only views of experiments and their runs (the tracking work adds filters, comparison,
+ * reports): GET /v1/experiments, /v1/experiments/{id|name}, /v1/experiments/{id}/runs.
+ * Loop thread; *_db functions on a DB worker. */
+#include "api/api_int.h"
+#include "engines/equity.h"
+#include "storage/runs_db.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void api_experiments_list(struct api_req *r);
+void api_experiments_get(struct api_req *r);
+void api_experiments_runs(struct api_req *r);
+
+struct runs_query {
+    char          metric[64];
+    bool          has_metric, desc;
+    unsigned      limit;
+    unsigned long offset;
+};
+
+static void
+experiments_db(struct api_req *r, PGconn *conn)
+{
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = runs_db_experiments(conn, &json, &err);
+
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+experiment_db(struct api_req *r, PGconn *conn)
+{
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = runs_db_experiment_get(conn, r->params[0], &json, &err);
+
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+runs_list_db(struct api_req *r, PGconn *conn)
+{
+    struct runs_query *q = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = runs_db_list(conn, r->id, q->has_metric ? q->metric : NULL, q->desc,
+                                   q->limit, q->offset, &json, &err);
+
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+void
+api_experiments_list(struct api_req *r)
+{
+    api_db(r, experiments_db);
+}
+
+void
+api_experiments_get(struct api_req *r)
+{
+    api_db(r, experiment_db);
+}
+
+/* order_by: "metrics.<name> [ASC|DESC]" (a metric of docs/engine.md) or "id [ASC]". */
+static bool
+parse_order(struct api_req *r, const char *v, struct runs_query *q)
+{
+    char key[96] = "", dir[8] = "";
+    const char *sp = strchr(v, ' ');
+    size_t kl = sp ? (size_t)(sp - v) : strlen(v);
+
+    if (kl >= sizeof(key) || (sp && strlen(sp + 1) >= sizeof(dir)))
+        goto bad;
+    memcpy(key, v, kl);
+    if (sp)
+        snprintf(dir, sizeof(dir), "%s", sp + 1);
+    if (dir[0] && strcasecmp(dir, "ASC") != 0 && strcasecmp(dir, "DESC") != 0)
+        goto bad;
+    q->desc = dir[0] == '\0' || strcasecmp(dir, "DESC") == 0;
+    if (strcmp(key, "id") == 0) {
+        q->desc = false;
+        return true;
+    }
+    if (strncmp(key, "metrics.", 8) == 0) {
+        for (int i = 0; i < EQ_NUM_METRICS; i++)
+            if (strcmp(key + 8, eq_metric_names[i]) == 0) {
+                snprintf(q->metric, sizeof(q->metric), "%s", eq_metric_names[i]);
+                q->has_metric = true;
+                return true;
+            }
+    }
+bad:
+    api_error(r, 400, "invalid_argument", "order_by",
+              "order_by is \"metrics.<name> [ASC|DESC]\" with a metric such as sharpe_ratio, "
+              "or \"id\"");
+    return false;
+}
+
+void
+api_experiments_runs(struct api_req *r)
+{
+    struct runs_query *q;
+    const char *v;
+    char *end;
+
+    if (!api_param_id(r, 0, "experiment"))
+        return;
+    q = calloc(1, sizeof(*q));
+    if (q == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    r->ctx = q;
+    r->ctx_free = free;
+    q->limit = 100;
+    if (api_query(r, "filter") != NULL) {
+        api_error(r, 400, "invalid_argument", "filter", "filter is not supported yet");
+        return;
+    }
+    if ((v = api_query(r, "order_by")) != NULL && !parse_order(r, v, q))
+        return;
+    if ((v = api_query(r, "limit")) != NULL) {
+        unsigned long l;
+        errno = 0;
+        l = strtoul(v, &end, 10);
+        if (errno || *end || end == v || l < 1 || l > 1000) {
+            api_error(r, 400, "invalid_argument", "limit", "limit must be from 1 to 1000");
+            return;
+        }
+        q->limit = (unsigned)l;
+    }
+    if ((v = api_query(r, "cursor")) != NULL) {
+        errno = 0;
+        q->offset = strtoul(v, &end, 10);
+        if (errno || *end || end == v || q->offset > 100000000UL) {
+            api_error(r, 400, "invalid_argument", "cursor", "cursor is a next_cursor value");
+            return;
+        }
+    }
+    api_db(r, runs_list_db);
+}
