@@ -32,6 +32,9 @@ static const struct {
     {"regime_aware.trend_filter",
      "a gate (true or {window}): longs only above SMA(window), shorts only below it",
      P({"window", "integer", 200, 2, 5000}), 1},
+    {"regime_aware.risk_regime_filter",
+     "a gate: flat while the risk regime level 0-3 (docs/features.md) is above max_level",
+     P({"max_level", "integer", 2, 0, 3}), 1},
 #undef P
 };
 

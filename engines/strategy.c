@@ -1,6 +1,7 @@
 /* Strategies as target series (see strategy.h). Pure; eq_strategy_sweep runs threads it joins. */
 #include "engines/strategy.h"
 #include "features/indicators.h"
+#include "features/regimes.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -81,6 +82,14 @@ eq_strategy_targets(const struct eq_market *mk, const struct eq_ticks *tk,
         if (!first)
             agree(target, tmp, n);
         first = false;
+    }
+    if (s->risk) {
+        /* risk off: flat while the risk regime (with its fallbacks: no VIX or FRED series here)
+         * is above the allowed level or not defined yet */
+        feat_risk_regime(mk->close, NULL, NULL, NULL, n, &regime_defaults, a, b);
+        for (size_t i = 0; i < n; i++)
+            if (isnan(a[i]) || a[i] > s->risk_max_level)
+                target[i] = 0;
     }
     if (s->trend) {
         /* long only above the trend average, short only below it */

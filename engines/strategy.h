@@ -27,6 +27,9 @@ struct eq_strategy {
     double   bb_std;
     bool     trend;                 /* regime_aware.trend_filter: long only above SMA(window) */
     unsigned trend_window;
+    bool     risk;                  /* regime_aware.risk_regime_filter: flat when the risk regime
+                                     * level is above risk_max_level (or not defined yet) */
+    unsigned risk_max_level;
     bool     long_short;            /* rules may go short (-1): see docs/engine.md */
 };
 

@@ -1,6 +1,7 @@
 /* Feature names and their computation (see catalog.h). Pure; any thread. */
 #include "features/catalog.h"
 #include "features/indicators.h"
+#include "features/regimes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,8 +32,7 @@ static const struct {
     {"atr_", FEAT_ATR, 1},                 {"roc_", FEAT_ROC, 1},
 };
 
-static const char *const needs_data[] = {"trend", "volatility_regime", "risk_regime",
-                                         "curve_slope", "credit_spread", "credit_spread_change",
+static const char *const needs_data[] = {"curve_slope", "credit_spread", "credit_spread_change",
                                          "rate_momentum", "cot_net_noncommercial",
                                          "cot_net_noncommercial_z", NULL};
 
@@ -45,6 +45,13 @@ feat_parse(const char *name, struct feat_spec *out, struct qd_err *err)
             out->kind = FEAT_NEEDS_DATA;
             return QD_OK;
         }
+    if (strcmp(name, "trend") == 0 || strcmp(name, "volatility_regime") == 0 ||
+        strcmp(name, "risk_regime") == 0) {
+        out->kind = name[0] == 't' ? FEAT_TREND : name[0] == 'v' ? FEAT_VOL_REGIME
+                                                                : FEAT_RISK_REGIME;
+        out->a = regime_defaults.trend_window;
+        return QD_OK;
+    }
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         size_t pl = strlen(kinds[i].prefix);
         unsigned v[3] = {0};
@@ -86,6 +93,17 @@ feat_parse(const char *name, struct feat_spec *out, struct qd_err *err)
     }
     return qd_err_set(err, QD_EINVAL,
                       "unknown feature \"%s\" (docs/features.md lists the names)", name);
+}
+
+const char *
+feat_fallback_note(const struct feat_spec *f)
+{
+    if (f->kind == FEAT_VOL_REGIME)
+        return "no VIX series yet: 21-day realized volatility x 100 stands in for VIX";
+    if (f->kind == FEAT_RISK_REGIME)
+        return "no VIX or FRED series yet: realized volatility stands in for VIX, and the credit "
+               "spread and yield curve add nothing to the score";
+    return "";
 }
 
 enum qd_code
@@ -152,6 +170,15 @@ feat_compute(const struct feat_spec *f, const struct bar_series *s, const double
         free(sig);
         break;
     }
+    case FEAT_TREND:
+        feat_trend_regime(x, n, f->a, out);
+        break;
+    case FEAT_VOL_REGIME:
+        feat_volatility_regime(x, NULL, n, &regime_defaults, out, t1);
+        break;
+    case FEAT_RISK_REGIME:
+        feat_risk_regime(x, NULL, NULL, NULL, n, &regime_defaults, out, t1);
+        break;
     case FEAT_NEEDS_DATA:
         return qd_err_set(err, QD_EINVAL,
                           "needs VIX, FRED or CFTC series, which are not ingested yet "

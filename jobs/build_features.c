@@ -95,7 +95,7 @@ build_features_run(struct job_ctx *ctx, const json_t *params, json_t **result, s
     json_array_foreach(syms, i, sym)
     {
         const char *symbol = json_string_value(sym);
-        json_t *row = json_pack("{s:s}", "symbol", symbol), *errors = json_object();
+        json_t *row = json_pack("{s:s}", "symbol", symbol), *errors = json_object(), *notes = NULL;
         double *vals = NULL, *scratch = NULL, *hi = NULL, *lo = NULL;
         int64_t version;
         long long written = 0;
@@ -143,6 +143,11 @@ build_features_run(struct job_ctx *ctx, const json_t *params, json_t **result, s
                 json_object_set_new(errors, name, json_string(e.msg));
                 continue;
             }
+            if (feat_fallback_note(&f)[0] != '\0') {
+                if (notes == NULL)
+                    notes = json_object();
+                json_object_set_new(notes, name, json_string(feat_fallback_note(&f)));
+            }
             src = features_db_upsert(conn, symbol, name, s.day, vals, s.n, a, b, &w, &e);
             if (src != QD_OK) {
                 rc = qd_err_set(err, src == QD_EDB_RETRY ? QD_EDB_RETRY : src, "%s %s: %s", symbol,
@@ -158,6 +163,8 @@ build_features_run(struct job_ctx *ctx, const json_t *params, json_t **result, s
         json_object_set_new(row, "written", json_integer(written));
         if (json_object_size(errors) > 0)
             json_object_set(row, "feature_errors", errors);
+        if (notes != NULL)
+            json_object_set_new(row, "feature_fallbacks", notes);
         json_decref(errors);
         json_array_append_new(out, row);
         total += written;

@@ -176,10 +176,7 @@ only_keys(const json_t *obj, const char *const *keys, const char *field, const c
         if (!ok) {
             char fld[192];
             snprintf(fld, sizeof(fld), "%s.%s", field, k);
-            return qd_err_field(err, QD_EINVAL, fld, "%s \"%s\" is not supported%s", what, k,
-                                strcmp(k, "risk_regime_filter") == 0
-                                    ? " yet: it needs VIX and FRED series (issue 3)"
-                                    : "");
+            return qd_err_field(err, QD_EINVAL, fld, "%s \"%s\" is not supported", what, k);
         }
     }
     return QD_OK;
@@ -193,7 +190,7 @@ config_grid(const json_t *cfg, const char *field, struct config_grid *g, struct 
     static const char *const top[] = {"name", "momentum", "mean_reversion", "regime_aware", NULL};
     static const char *const mom[] = {"sma_crossover", "rsi", NULL};
     static const char *const mr[] = {"bollinger_bands", NULL};
-    static const char *const ra[] = {"trend_filter", NULL};
+    static const char *const ra[] = {"trend_filter", "risk_regime_filter", NULL};
     const json_t *m = json_object_get(cfg, "momentum"), *r = json_object_get(cfg, "mean_reversion");
     const json_t *ra_o = json_object_get(cfg, "regime_aware"), *o, *tf;
     char fld[160];
@@ -279,6 +276,22 @@ config_grid(const json_t *cfg, const char *field, struct config_grid *g, struct 
             return rc;
         g->base.trend = true;
     }
+    if ((o = json_object_get(ra_o, "risk_regime_filter")) != NULL) {
+        static const char *const k[] = {"max_level", NULL};
+        json_t *d2 = json_integer(2);
+        snprintf(fld, sizeof(fld), "%s.regime_aware.risk_regime_filter", field);
+        if (!json_is_object(o))
+            rc = qd_err_field(err, QD_EINVAL, fld, "risk_regime_filter is {\"max_level\": 0-3}");
+        if (rc == QD_OK)
+            rc = only_keys(o, k, fld, "parameter", err);
+        if (rc == QD_OK)
+            rc = add_dim(g, o, "max_level", "regime_aware.risk_regime_filter", field, 0, 3, true,
+                         d2, err);
+        json_decref(d2);
+        if (rc != QD_OK)
+            return rc;
+        g->base.risk = true;
+    }
     if (!g->base.sma && !g->base.rsi && !g->base.bb)
         return qd_err_field(err, QD_EINVAL, field,
                             "a strategy needs a rule: momentum.sma_crossover, momentum.rsi or "
@@ -317,6 +330,8 @@ config_grid(const json_t *cfg, const char *field, struct config_grid *g, struct 
                 s.bb_std = v[i];
             else if (strcmp(key, "regime_aware.trend_filter.window") == 0)
                 s.trend_window = (unsigned)v[i];
+            else if (strcmp(key, "regime_aware.risk_regime_filter.max_level") == 0)
+                s.risk_max_level = (unsigned)v[i];
         }
         if ((s.sma && s.fast >= s.slow) || (s.rsi && s.rsi_oversold >= s.rsi_overbought))
             continue;                                /* invalid point: skipped */
@@ -325,7 +340,7 @@ config_grid(const json_t *cfg, const char *field, struct config_grid *g, struct 
     if (g->npts == 0)
         return qd_err_field(err, QD_EINVAL, field,
                             "no valid point in the grid (fast < slow, oversold < overbought)");
-    g->sma_only = g->base.sma && !g->base.rsi && !g->base.bb && !g->base.trend;
+    g->sma_only = g->base.sma && !g->base.rsi && !g->base.bb && !g->base.trend && !g->base.risk;
     return QD_OK;
 }
 
@@ -611,7 +626,8 @@ point_params(const struct config_grid *g, size_t k)
     for (unsigned i = 0; i < g->ndims; i++) {
         double v = g->vals[k * g->ndims + i];
         bool whole = strstr(g->dims[i].key, "period") || strstr(g->dims[i].key, "window") ||
-                     strstr(g->dims[i].key, ".fast") || strstr(g->dims[i].key, ".slow");
+                     strstr(g->dims[i].key, ".fast") || strstr(g->dims[i].key, ".slow") ||
+                     strstr(g->dims[i].key, "max_level");
         json_object_set_new(o, g->dims[i].key, whole ? json_integer((json_int_t)v) : json_real(v));
     }
     return o;

@@ -189,8 +189,8 @@ static const struct {
     {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"macd\":{\"fast\":12}}}]",
      "params.strategy_configs[0].momentum.macd"},
     {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"sma_crossover\":{\"fast\":5,"
-     "\"slow\":20}},\"regime_aware\":{\"risk_regime_filter\":{\"max_level\":2}}}]",
-     "params.strategy_configs[0].regime_aware.risk_regime_filter"},
+     "\"slow\":20}},\"regime_aware\":{\"risk_regime_filter\":{\"max_level\":5}}}]",
+     "params.strategy_configs[0].regime_aware.risk_regime_filter.max_level"},
     {"\"symbols\":[\"BT\"],\"strategy_configs\":[{\"momentum\":{\"rsi\":{\"period\":14,"
      "\"overbought\":30,\"oversold\":70}}}]",
      "params.strategy_configs[0]"},
@@ -256,7 +256,8 @@ START_TEST(rsi_bollinger_and_combo)
                           "{\"name\":\"bb\",\"mean_reversion\":{\"bollinger_bands\":"
                           "{\"period\":20,\"std\":[1.5,2]}}},"
                           "{\"name\":\"combo\",\"momentum\":{\"sma_crossover\":{\"fast\":10,"
-                          "\"slow\":50}},\"regime_aware\":{\"trend_filter\":true}}]}}",
+                          "\"slow\":50}},\"regime_aware\":{\"trend_filter\":true,"
+                          "\"risk_regime_filter\":{\"max_level\":2}}}]}}",
                           "succeeded");
     json_t *best = json_object_get(json_object_get(job, "result"), "best");
 
@@ -361,7 +362,7 @@ START_TEST(strategies_listed)
     ck_assert_int_eq(qt_get(&d, "/v1/strategies", &r), 0);
     ck_assert_int_eq(r.status, 200);
     list = json_object_get(r.json, "strategies");
-    ck_assert_int_eq((int)json_array_size(list), 4);
+    ck_assert_int_eq((int)json_array_size(list), 5);
     sma = json_array_get(list, 0);
     ck_assert_str_eq(json_string_value(json_object_get(sma, "name")), "momentum.sma_crossover");
     ck_assert_int_eq((int)json_array_size(json_object_get(sma, "params")), 2);
@@ -492,7 +493,7 @@ START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
                           "\"NOBARS\"],\"names\":[\"sma_20\",\"rsi_14\",\"bb_upper_20_2\","
-                          "\"risk_regime\"],\"start_date\":\"2015-01-01\","
+                          "\"risk_regime\",\"credit_spread\"],\"start_date\":\"2015-01-01\","
                           "\"end_date\":\"2019-12-31\"}}",
                           "succeeded");
     json_t *syms = json_object_get(json_object_get(job, "result"), "symbols");
@@ -502,9 +503,18 @@ START_TEST(features_built_and_served)
     long long n;
 
     /* a feature that needs absent series gets an error, never zeros */
-    ck_assert_ptr_nonnull(json_object_get(json_object_get(bt, "feature_errors"), "risk_regime"));
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(bt, "feature_errors"), "credit_spread"));
     ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = "
-                                        "'risk_regime'"),
+                                        "'credit_spread'"),
+                     0);
+    /* the risk regime is computed with its documented fallback, and says so */
+    ck_assert_ptr_nonnull(
+        json_object_get(json_object_get(bt, "feature_fallbacks"), "risk_regime"));
+    ck_assert_int_gt(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = "
+                                        "'risk_regime' AND value BETWEEN 0 AND 3"),
+                     0);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = "
+                                        "'risk_regime' AND value <> floor(value)"),
                      0);
     ck_assert_ptr_nonnull(json_object_get(json_array_get(syms, 1), "error"));
     n = qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE symbol = 'BT' AND ts >= '2015-01-01' "

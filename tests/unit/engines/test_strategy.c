@@ -146,6 +146,34 @@ START_TEST(long_short_rules)
 }
 END_TEST
 
+START_TEST(risk_filter_goes_flat_in_a_storm)
+{
+    /* 260 bars: a steady rise, so SMA(2,3) is long; violent swings in the last 30 bars push
+     * the realized-volatility stand-in for VIX far above 30: level >= 2, flat with max 1 */
+    enum { M = 260 };
+    static int32_t day[M];
+    static double c[M];
+    struct eq_market mk = {.n = M, .day = day, .open = c, .close = c};
+    struct eq_ticks tk;
+    struct qd_err err;
+    struct eq_strategy s = {.sma = true, .fast = 2, .slow = 3, .risk = true, .risk_max_level = 1};
+    int8_t t[M], tmp[M];
+    double scratch[3 * M];
+
+    for (int i = 0; i < M; i++) {
+        day[i] = i;
+        c[i] = i < 10 ? 110 - i : i < 230 ? 100 + i : (i % 2 ? 400 : 300) + i;
+    }
+    ck_assert_int_eq(eq_ticks_init(&tk, c, M, &err), QD_OK);
+    eq_strategy_targets(&mk, &tk, &s, t, tmp, scratch);
+    ck_assert_int_eq(t[220], 1);               /* calm, above the trend: allowed */
+    ck_assert_int_eq(t[259], 0);               /* storm: flat */
+    for (int i = 0; i < 199; i++)
+        ck_assert_int_eq(t[i], 0);             /* not defined before the 200-day trend */
+    eq_ticks_release(&tk);
+}
+END_TEST
+
 Suite *
 suite_strategy(void)
 {
@@ -157,6 +185,7 @@ suite_strategy(void)
     tcase_add_test(tc, trend_filter_gates);
     tcase_add_test(tc, strategy_sweep_equals_single_runs);
     tcase_add_test(tc, long_short_rules);
+    tcase_add_test(tc, risk_filter_goes_flat_in_a_storm);
     suite_add_tcase(s, tc);
     return s;
 }
