@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "engines/equity.h"
+#include "engines/equity_int.h"
 
 #include <sys/mman.h>
 
@@ -34,24 +35,8 @@ eq_metrics_array(const struct eq_metrics *m, double out[EQ_NUM_METRICS])
 
 /* ---- simulation ---- */
 
-struct sim {
-    const struct eq_sim_params *p;
-    const struct eq_market     *mk;
-    double cash, shares;
-    double entry_cost;              /* notional + fee of the entry: the trade's capital */
-    double entry_notional;
-    double entry_price, entry_fee;
-    int32_t entry_day;
-    double traded_notional;
-    /* closed trades */
-    long   closed, wins;
-    double gross_win, gross_loss, sum_trade_ret;
-    struct eq_trade *trades;
-    size_t max_trades, ntrades;
-};
-
-static double
-fee_for(const struct eq_sim_params *p, double notional, double size)
+double
+eq__fee_for(const struct eq_sim_params *p, double notional, double size)
 {
     double fee = notional * p->fee_rate + size * p->fee_per_share;
 
@@ -113,8 +98,8 @@ wanted_size(const struct sim *s, double fill, size_t signal_bar)
 
 /* Opens a long (dir 1) or short (dir -1) position sized by the sizing rule. A short sale's
  * proceeds go to cash; its size is computed as for a purchase of the same value. */
-static void
-open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
+void
+eq__open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
 {
     const struct eq_sim_params *p = s->p;
     double fill = px * (1.0 + dir * p->slippage_bps * 1e-4);
@@ -127,7 +112,7 @@ open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
         size = all_in;              /* never more than the cash buys */
     if (!p->fractional)
         size = floor(size);
-    if (size > 0 && fee_for(p, size * fill, size) > size * fill * p->fee_rate +
+    if (size > 0 && eq__fee_for(p, size * fill, size) > size * fill * p->fee_rate +
                                                       size * p->fee_per_share) {
         /* the minimum fee applies: never spend more than what is left after it */
         size = fmin(size, (s->cash - p->fee_minimum) / fill);
@@ -137,7 +122,7 @@ open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
     if (!(size > 0))
         return;
     notional = size * fill;
-    fee = fee_for(p, notional, size);
+    fee = eq__fee_for(p, notional, size);
     if (dir > 0) {
         s->cash -= notional + fee;
         /* all in: what is left is rounding; call it zero so the position is exactly shares x
@@ -157,13 +142,13 @@ open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
 }
 
 /* Closes the position: sells a long, buys back a short. */
-static void
-close_position(struct sim *s, double px, int32_t day)
+void
+eq__close_position(struct sim *s, double px, int32_t day)
 {
     const struct eq_sim_params *p = s->p;
     int dir = s->shares > 0 ? 1 : -1;
     double size = fabs(s->shares), fill = px * (1.0 - dir * p->slippage_bps * 1e-4);
-    double notional = size * fill, fee = fee_for(p, notional, size), pnl;
+    double notional = size * fill, fee = eq__fee_for(p, notional, size), pnl;
 
     if (dir > 0) {
         s->cash += notional - fee;
@@ -191,6 +176,24 @@ close_position(struct sim *s, double px, int32_t day)
                                                     .fees = s->entry_fee + fee,
                                                     .cost = s->entry_cost};
     s->shares = 0;
+}
+
+void
+eq__open_trade(const struct sim *s, double last, struct eq_trade *out)
+{
+    double size = fabs(s->shares);
+    double pnl = s->shares > 0 ? size * last - s->entry_cost
+                               : s->entry_notional - (s->entry_cost - s->entry_notional) -
+                                     size * last;
+
+    *out = (struct eq_trade){.entry_day = s->entry_day,
+                             .exit_day = -1,
+                             .entry_price = s->entry_price,
+                             .exit_price = last,
+                             .size = s->shares,
+                             .pnl = pnl,
+                             .fees = s->entry_fee,
+                             .cost = s->entry_cost};
 }
 
 /* How many leading bytes of t[0..len) equal v. */
@@ -346,9 +349,9 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
 
         if (want != (s.shares > 0) - (s.shares < 0)) {
             if (s.shares != 0)
-                close_position(&s, px, mk->day[t]);
+                eq__close_position(&s, px, mk->day[t]);
             if (want != 0)
-                open_position(&s, px, mk->day[t], t - lag, want);
+                eq__open_position(&s, px, mk->day[t], t - lag, want);
         }
         eq = s.cash + s.shares * mk->close[t];
         if (equity)
@@ -436,20 +439,8 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
     }
     if (ntrades)
         *ntrades = s.ntrades;
-    if (trades != NULL && s.shares != 0 && s.ntrades < max_trades) {
-        double last = n ? mk->close[n - 1] : NAN, size = fabs(s.shares);
-        double pnl = s.shares > 0 ? size * last - s.entry_cost
-                                  : s.entry_notional - (s.entry_cost - s.entry_notional) -
-                                        size * last;
-        trades[(*ntrades)++] = (struct eq_trade){.entry_day = s.entry_day,
-                                                 .exit_day = -1,
-                                                 .entry_price = s.entry_price,
-                                                 .exit_price = last,
-                                                 .size = s.shares,
-                                                 .pnl = pnl,
-                                                 .fees = s.entry_fee,
-                                                 .cost = s.entry_cost};
-    }
+    if (trades != NULL && s.shares != 0 && s.ntrades < max_trades)
+        eq__open_trade(&s, n ? mk->close[n - 1] : NAN, &trades[(*ntrades)++]);
     {
         struct trade_stats ts = {.closed = s.closed, .wins = s.wins, .gross_win = s.gross_win,
                                  .gross_loss = s.gross_loss, .sum_ret = s.sum_trade_ret,

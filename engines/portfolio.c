@@ -1,5 +1,7 @@
 /* Fixed-weight portfolios of sleeves (see portfolio.h). */
 #include "engines/portfolio.h"
+#include "common/date.h"
+#include "engines/equity_int.h"
 #include "engines/parallel.h"
 
 #include <math.h>
@@ -48,7 +50,21 @@ struct run_scratch {
     double          *work, *eq;
     int32_t         *held;
     struct eq_trade *tr;
+    int8_t          *all_targets;   /* every sleeve's targets, back to back (rebalancing) */
+    struct sim      *sims;
+    struct eq_sim_params *params;
+    size_t          *at;
 };
+
+static size_t
+total_len(const struct eq_sleeve *sl, size_t nsl)
+{
+    size_t t = 0;
+
+    for (size_t i = 0; i < nsl; i++)
+        t += sl[i].mk->n;
+    return t;
+}
 
 static size_t
 max_len(const struct eq_sleeve *sl, size_t nsl)
@@ -66,7 +82,8 @@ scratch_size(const struct eq_sleeve *sl, size_t nsl, size_t n)
     size_t m = max_len(sl, nsl);
 
     size_t bytes = 4 * m * sizeof(double) + nsl * MAX_SLEEVE_TRADES * sizeof(struct eq_trade) +
-                   (n + 1) * sizeof(int32_t) + 2 * m;
+                   nsl * (sizeof(struct sim) + sizeof(struct eq_sim_params) + sizeof(size_t)) +
+                   (n + 1) * sizeof(int32_t) + 2 * m + total_len(sl, nsl) + 64;
 
     return (bytes + 63) / 64 * 64;      /* what follows stays aligned */
 }
@@ -84,10 +101,139 @@ scratch_carve(void *base, const struct eq_sleeve *sl, size_t nsl, size_t n,
     p += m * sizeof(double);
     s->tr = (struct eq_trade *)p;
     p += nsl * MAX_SLEEVE_TRADES * sizeof(struct eq_trade);
+    s->sims = (struct sim *)p;
+    p += nsl * sizeof(struct sim);
+    s->params = (struct eq_sim_params *)p;
+    p += nsl * sizeof(struct eq_sim_params);
+    s->at = (size_t *)p;
+    p += nsl * sizeof(size_t);
     s->held = (int32_t *)p;
     p += (n + 1) * sizeof(int32_t);
     s->target = (int8_t *)p;
     s->tmp = s->target + m;
+    s->all_targets = s->tmp + m;
+}
+
+/* Period of a date for rebalancing: months since year 0, or quarters. */
+static long
+period_of(int32_t day, enum eq_rebalance reb)
+{
+    int y;
+    unsigned m, d;
+
+    qd_civil_from_days(day, &y, &m, &d);
+    return reb == EQ_REBAL_QUARTERLY ? (long)y * 4 + (long)(m - 1) / 3 : (long)y * 12 + m - 1;
+}
+
+/* Sleeve value at its last close. */
+static double
+sleeve_value(const struct sim *s, const struct eq_market *mk, size_t at)
+{
+    double last = at > 0 ? mk->close[at - 1] : 0.0;
+
+    return s->cash + s->shares * last;
+}
+
+/* All sleeves in lockstep on the union calendar, rebalanced at the first date of each period.
+ * Same outputs as run_in. */
+static void
+run_lockstep(const struct eq_sleeve *sl, size_t nsl, const int32_t *days, size_t n,
+             const struct eq_strategy *pt, const struct eq_sim_params *p, enum eq_rebalance reb,
+             struct run_scratch *s, double *equity, struct eq_metrics *m,
+             struct eq_trade *trades, size_t max_trades, size_t *ntrades)
+{
+    size_t lag = p->fill_close ? 0 : 1, off = 0, nt = 0;
+    double idle = p->initial_capital, wsum = 0;
+    uint8_t *held = (uint8_t *)s->held;
+
+    for (size_t i = 0; i < nsl; i++) {
+        s->params[i] = *p;
+        s->params[i].initial_capital = p->initial_capital * sl[i].weight;
+        s->sims[i] = (struct sim){.p = &s->params[i], .mk = sl[i].mk,
+                                  .cash = s->params[i].initial_capital,
+                                  .trades = s->tr + i * MAX_SLEEVE_TRADES,
+                                  .max_trades = MAX_SLEEVE_TRADES};
+        s->at[i] = 0;
+        idle -= s->params[i].initial_capital;
+        wsum += sl[i].weight;
+        eq_strategy_targets(sl[i].mk, sl[i].tk, pt, s->all_targets + off, s->tmp, s->work);
+        off += sl[i].mk->n;
+    }
+    for (size_t t = 0; t < n; t++) {
+        bool any = false;
+        double total = idle;
+
+        if (t > 0 && period_of(days[t], reb) != period_of(days[t - 1], reb)) {
+            double value = idle;
+            for (size_t i = 0; i < nsl; i++)
+                value += sleeve_value(&s->sims[i], sl[i].mk, s->at[i]);
+            for (size_t i = 0; i < nsl; i++) {
+                struct sim *sm = &s->sims[i];
+                double cur = sleeve_value(sm, sl[i].mk, s->at[i]), want = sl[i].weight * value;
+                double last = s->at[i] > 0 ? sl[i].mk->close[s->at[i] - 1] : 0.0;
+                if (!(cur > 0) || sl[i].weight <= 0)
+                    continue;
+                if (sm->shares != 0 && last > 0) {
+                    /* scale position and cash alike; pay for the shares traded */
+                    double f = want / cur, q = sm->shares * f, dq = fabs(q - sm->shares);
+                    double fee = dq > 0 ? eq__fee_for(sm->p, dq * last, dq) : 0.0;
+                    sm->cash = sm->cash * f - fee;
+                    sm->traded_notional += dq * last;
+                    sm->entry_cost *= f;
+                    sm->entry_notional *= f;
+                    sm->shares = q;
+                } else {
+                    sm->cash = want;
+                }
+            }
+            idle = value * (1.0 - wsum);
+            total = idle;
+        }
+        off = 0;
+        for (size_t i = 0; i < nsl; i++) {
+            struct sim *sm = &s->sims[i];
+            const struct eq_market *mk = sl[i].mk;
+            const int8_t *target = s->all_targets + off;
+            size_t k = s->at[i];
+            off += mk->n;
+            if (sl[i].weight > 0 && k < mk->n && mk->day[k] == days[t]) {
+                int8_t w = k >= lag ? target[k - lag] : 0;
+                double px = p->fill_close ? mk->close[k] : mk->open[k];
+                if (w != (sm->shares > 0) - (sm->shares < 0)) {
+                    if (sm->shares != 0)
+                        eq__close_position(sm, px, mk->day[k]);
+                    if (w != 0)
+                        eq__open_position(sm, px, mk->day[k], k - lag, w);
+                }
+                s->at[i] = k + 1;
+            }
+            total += sleeve_value(sm, mk, s->at[i]);
+            any |= sm->shares != 0;
+        }
+        equity[t] = total;
+        held[t] = any;
+    }
+    /* trades of every sleeve, the open ones marked at their last close */
+    for (size_t i = 0; i < nsl; i++) {
+        struct sim *sm = &s->sims[i];
+        for (size_t j = 0; j < sm->ntrades; j++) {
+            s->tr[i * MAX_SLEEVE_TRADES + j].sleeve = (unsigned)i;
+            s->tr[nt + j] = s->tr[i * MAX_SLEEVE_TRADES + j];
+        }
+        nt += sm->ntrades;
+        if (sm->shares != 0 && s->at[i] > 0 && nt < (i + 1) * MAX_SLEEVE_TRADES) {
+            struct eq_trade open;
+            eq__open_trade(sm, sl[i].mk->close[s->at[i] - 1], &open);
+            open.sleeve = (unsigned)i;
+            /* the slot after this sleeve's trades is free: sleeves are compacted in order */
+            s->tr[nt++] = open;
+        }
+    }
+    eq_curve_metrics(days, equity, held, n, p->initial_capital, s->tr, nt, p->risk_free_rate, m);
+    if (trades != NULL)
+        memcpy(trades, s->tr, (nt < max_trades ? nt : max_trades) * sizeof(*trades));
+    if (ntrades != NULL)
+        *ntrades = nt < max_trades ? nt : max_trades;
 }
 
 /* First index of days[0..n) >= d. */
@@ -172,8 +318,8 @@ run_in(const struct eq_sleeve *sl, size_t nsl, const int32_t *days, size_t n,
 enum qd_code
 eq_portfolio_run(const struct eq_sleeve *sl, size_t nsl, const int32_t *days, size_t n,
                  const struct eq_strategy *pt, const struct eq_sim_params *p,
-                 struct eq_metrics *m, double *equity, struct eq_trade *trades,
-                 size_t max_trades, size_t *ntrades, struct qd_err *err)
+                 enum eq_rebalance reb, struct eq_metrics *m, double *equity,
+                 struct eq_trade *trades, size_t max_trades, size_t *ntrades, struct qd_err *err)
 {
     void *base = malloc(scratch_size(sl, nsl, n));
     double *eq = equity ? equity : malloc((n ? n : 1) * sizeof(double));
@@ -186,7 +332,10 @@ eq_portfolio_run(const struct eq_sleeve *sl, size_t nsl, const int32_t *days, si
         return qd_err_set(err, QD_ENOMEM, "out of memory");
     }
     scratch_carve(base, sl, nsl, n, &s);
-    run_in(sl, nsl, days, n, pt, p, &s, eq, m, trades, max_trades, ntrades);
+    if (reb == EQ_REBAL_NONE)
+        run_in(sl, nsl, days, n, pt, p, &s, eq, m, trades, max_trades, ntrades);
+    else
+        run_lockstep(sl, nsl, days, n, pt, p, reb, &s, eq, m, trades, max_trades, ntrades);
     if (eq != equity)
         free(eq);
     free(base);
@@ -199,6 +348,7 @@ struct psweep {
     const int32_t              *days;
     const struct eq_strategy   *pts;
     const struct eq_sim_params *p;
+    enum eq_rebalance           reb;
     struct eq_metrics          *out;
 };
 
@@ -210,18 +360,22 @@ psweep_point(void *ctx, size_t k, void *scratch)
     double *equity = (double *)((char *)scratch + scratch_size(w->sl, w->nsl, w->n));
 
     scratch_carve(scratch, w->sl, w->nsl, w->n, &s);
-    run_in(w->sl, w->nsl, w->days, w->n, &w->pts[k], w->p, &s, equity, &w->out[k], NULL, 0,
-           NULL);
+    if (w->reb == EQ_REBAL_NONE)
+        run_in(w->sl, w->nsl, w->days, w->n, &w->pts[k], w->p, &s, equity, &w->out[k], NULL, 0,
+               NULL);
+    else
+        run_lockstep(w->sl, w->nsl, w->days, w->n, &w->pts[k], w->p, w->reb, &s, equity,
+                     &w->out[k], NULL, 0, NULL);
 }
 
 enum qd_code
 eq_portfolio_sweep(const struct eq_sleeve *sl, size_t nsl, const int32_t *days, size_t n,
                    const struct eq_strategy *pts, size_t npts, const struct eq_sim_params *p,
-                   unsigned threads, eq_stop_fn *stop, void *stop_arg, struct eq_metrics *out,
-                   struct qd_err *err)
+                   enum eq_rebalance reb, unsigned threads, eq_stop_fn *stop, void *stop_arg,
+                   struct eq_metrics *out, struct qd_err *err)
 {
     struct psweep w = {.sl = sl, .nsl = nsl, .n = n, .days = days, .pts = pts, .p = p,
-                       .out = out};
+                       .reb = reb, .out = out};
 
     return eq_parallel_for(npts, threads, scratch_size(sl, nsl, n) + (n + 1) * sizeof(double),
                            psweep_point, &w, stop, stop_arg, err);

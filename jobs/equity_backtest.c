@@ -348,7 +348,8 @@ config_grid(const json_t *cfg, const char *field, struct config_grid *g, struct 
 
 struct bt_opts {
     struct eq_sim_params sim;
-    const char          *fill, *price, *sizing_mode, *sizing_key, *direction;
+    const char          *fill, *price, *sizing_mode, *sizing_key, *direction, *rebalance_name;
+    enum eq_rebalance    rebalance;
     unsigned             sizing_window;
     unsigned             keep_top;
     int                  rank;          /* index into eq_metric_names */
@@ -476,6 +477,16 @@ parse_opts(const json_t *params, struct bt_opts *o, struct qd_err *err)
             }
         }
     }
+    v = json_object_get(params, "rebalance");
+    o->rebalance_name = v ? json_string_value(v) : "none";
+    if (o->rebalance_name == NULL || (strcmp(o->rebalance_name, "none") != 0 &&
+                                      strcmp(o->rebalance_name, "monthly") != 0 &&
+                                      strcmp(o->rebalance_name, "quarterly") != 0))
+        return qd_err_field(err, QD_EINVAL, "params.rebalance",
+                            "rebalance is \"none\", \"monthly\" or \"quarterly\"");
+    o->rebalance = o->rebalance_name[0] == 'm'   ? EQ_REBAL_MONTHLY
+                   : o->rebalance_name[0] == 'q' ? EQ_REBAL_QUARTERLY
+                                                 : EQ_REBAL_NONE;
     v = json_object_get(params, "rank_by");
     o->rank = 4;                                    /* sharpe_ratio */
     if (v != NULL) {
@@ -537,7 +548,7 @@ equity_backtest_validate(const json_t *params, struct qd_err *err)
 {
     static const char *const known[] = {"symbols", "weights", "start_date", "end_date",
                                         "strategy_configs", "experiment_name", "initial_capital",
-                                        "fill", "fees",
+                                        "fill", "fees", "rebalance",
                                         "slippage_bps", "sizing", "fractional", "price",
                                         "direction", "keep_top", "rank_by", "risk_free_rate",
                                         NULL};
@@ -635,6 +646,7 @@ point_params(const struct config_grid *g, size_t k)
 
 struct portfolio;
 static void portfolio_params(json_t *p, const struct portfolio *pf);
+static void rebalance_param(json_t *p, const struct bt_opts *o);
 
 static char *
 run_params(const json_t *params, const struct bt_opts *o, const char *strategy,
@@ -665,8 +677,10 @@ run_params(const json_t *params, const struct bt_opts *o, const char *strategy,
         json_object_set_new(p, "sizing.window", json_integer(o->sizing_window));
     json_object_update(p, pp);
     json_decref(pp);
-    if (pf != NULL)
+    if (pf != NULL) {
         portfolio_params(p, pf);
+        rebalance_param(p, o);
+    }
     text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(p);
     return text;
@@ -755,6 +769,13 @@ portfolio_params(json_t *p, const struct portfolio *pf)
     json_object_set_new(p, "symbols", json_string(list));
 }
 
+/* The rebalancing rule, for portfolio runs' params. */
+static void
+rebalance_param(json_t *p, const struct bt_opts *o)
+{
+    json_object_set_new(p, "rebalance", json_string(o->rebalance_name));
+}
+
 /* Runs one strategy config (on one symbol's mk/tk, or on the portfolio pf when not NULL);
  * appends {id, strategy, params} entries to runs_out and returns the best run's summary in
  * *best. */
@@ -806,7 +827,8 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
     }
     job_progress(ctx, 0.1, "%s: %zu backtests", strategy, np);
     if (pf != NULL) {
-        rc = eq_portfolio_sweep(pf->sl, pf->nsl, pf->days, pf->ndays, g.pts, np, &o->sim, threads,
+        rc = eq_portfolio_sweep(pf->sl, pf->nsl, pf->days, pf->ndays, g.pts, np, &o->sim,
+                                o->rebalance, threads,
                                 stop_cb, ctx, met, err);
     } else if (g.sma_only) {
         /* the shared-window fast path; identical results to the general one */
@@ -866,6 +888,7 @@ run_config(struct job_ctx *ctx, const json_t *params, const json_t *cfg, size_t 
             char *tj;
             if (pf != NULL) {
                 rc = eq_portfolio_run(pf->sl, pf->nsl, pf->days, pf->ndays, &g.pts[k], &o->sim,
+                                      o->rebalance,
                                       &again, equity, tr, MAX_KEPT_TRADES, &nt, err);
                 if (rc != QD_OK)
                     break;

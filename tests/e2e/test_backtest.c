@@ -428,6 +428,25 @@ START_TEST(portfolio_of_two)
                    100000) < 1e-6);
     qt_resp_free(&r);
     json_decref(job);
+    /* the same portfolio rebalanced monthly: recorded, and it trades more */
+    job = run_job("{\"type\":\"equity_backtest\",\"params\":{\"symbols\":[\"BT\",\"BT2\"],"
+                  "\"weights\":{\"BT\":0.6,\"BT2\":0.3},\"rebalance\":\"monthly\","
+                  "\"start_date\":\"2010-01-01\",\"end_date\":\"2019-12-31\","
+                  "\"experiment_name\":\"pf-monthly\",\"strategy_configs\":[{\"name\":\"pf\","
+                  "\"momentum\":{\"sma_crossover\":{\"fast\":5,\"slow\":50}}}]}}",
+                  "succeeded");
+    json_decref(job);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM runs WHERE params->>'rebalance' = "
+                                        "'monthly'"),
+                     1);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM metrics a JOIN runs ra ON ra.id = "
+                                        "a.run_id JOIN runs rb ON rb.params->>'rebalance' = 'none' "
+                                        "AND rb.params->>'momentum.sma_crossover.fast' = '5' "
+                                        "AND rb.params->>'symbols' = 'BT,BT2' JOIN metrics b ON "
+                                        "b.run_id = rb.id AND b.key = 'turnover' WHERE "
+                                        "ra.params->>'rebalance' = 'monthly' AND a.key = "
+                                        "'turnover' AND a.value > b.value"),
+                     1);
 }
 END_TEST
 

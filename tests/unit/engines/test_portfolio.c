@@ -56,7 +56,7 @@ START_TEST(one_sleeve_is_the_single_run)
         struct eq_sleeve one[1] = {{.mk = &mk, .tk = &tk, .weight = 1.0}};
         ck_assert_int_eq(eq_portfolio_calendar(one, 1, &days, &n, &err), QD_OK);
         ck_assert_uint_eq(n, N);
-        ck_assert_int_eq(eq_portfolio_run(one, 1, days, n, &pt, &p, &port, eq, NULL, 0, NULL,
+        ck_assert_int_eq(eq_portfolio_run(one, 1, days, n, &pt, &p, EQ_REBAL_NONE, &port, eq, NULL, 0, NULL,
                                           &err),
                          QD_OK);
     }
@@ -71,14 +71,14 @@ START_TEST(one_sleeve_is_the_single_run)
     {
         struct eq_sleeve halves[2] = {{.mk = &mk, .tk = &tk, .weight = 0.5},
                                       {.mk = &mk, .tk = &tk, .weight = 0.5}};
-        ck_assert_int_eq(eq_portfolio_run(halves, 2, days, n, &pt, &p, &two, eq, NULL, 0, NULL,
+        ck_assert_int_eq(eq_portfolio_run(halves, 2, days, n, &pt, &p, EQ_REBAL_NONE, &two, eq, NULL, 0, NULL,
                                           &err),
                          QD_OK);
         ck_assert(fabs(two.final_value - single.final_value) < 1e-6);
         ck_assert(two.num_trades == 2 * single.num_trades);
         ck_assert(rel(two.sharpe_ratio, single.sharpe_ratio) < 1e-9);
         /* one sleeve at half weight: half the capital idles in cash */
-        ck_assert_int_eq(eq_portfolio_run(halves, 1, days, n, &pt, &p, &half, eq, NULL, 0, NULL,
+        ck_assert_int_eq(eq_portfolio_run(halves, 1, days, n, &pt, &p, EQ_REBAL_NONE, &half, eq, NULL, 0, NULL,
                                           &err),
                          QD_OK);
         ck_assert(fabs(half.final_value - (5000 + single.final_value / 2)) < 1e-6);
@@ -93,20 +93,89 @@ START_TEST(one_sleeve_is_the_single_run)
                                      {.sma = true, .fast = 3, .slow = 9, .long_short = true}};
         struct eq_metrics a[3], b[3], one;
         p.long_short = false;
-        ck_assert_int_eq(eq_portfolio_sweep(halves, 2, days, n, pts, 3, &p, 1, NULL, NULL, a,
+        ck_assert_int_eq(eq_portfolio_sweep(halves, 2, days, n, pts, 3, &p, EQ_REBAL_NONE, 1, NULL, NULL, a,
                                             &err),
                          QD_OK);
-        ck_assert_int_eq(eq_portfolio_sweep(halves, 2, days, n, pts, 3, &p, 2, NULL, NULL, b,
+        ck_assert_int_eq(eq_portfolio_sweep(halves, 2, days, n, pts, 3, &p, EQ_REBAL_NONE, 2, NULL, NULL, b,
                                             &err),
                          QD_OK);
         ck_assert_int_eq(memcmp(a, b, sizeof(a)), 0);
-        ck_assert_int_eq(eq_portfolio_run(halves, 2, days, n, &pts[1], &p, &one, eq, NULL, 0,
+        ck_assert_int_eq(eq_portfolio_run(halves, 2, days, n, &pts[1], &p, EQ_REBAL_NONE, &one, eq, NULL, 0,
                                           NULL, &err),
                          QD_OK);
         ck_assert_int_eq(memcmp(&one, &a[1], sizeof(one)), 0);
     }
     free(days);
     eq_ticks_release(&tk);
+}
+END_TEST
+
+START_TEST(rebalancing)
+{
+    struct eq_market mk = {.n = N, .day = day, .open = open_, .close = close_};
+    static double rise_open[N], rise_close[N];
+    struct eq_market up = {.n = N, .day = day, .open = rise_open, .close = rise_close};
+    struct eq_ticks tk, tku;
+    struct qd_err err;
+    struct eq_strategy pt = {.sma = true, .fast = 5, .slow = 20};
+    struct eq_sim_params p = {.initial_capital = 10000, .fee_rate = 0.001, .fractional = true};
+    struct eq_metrics none, monthly;
+    double eq[N];
+    int32_t *days;
+    size_t n;
+
+    series();
+    for (int i = 0; i < N; i++) {
+        /* a dip, then a steady climb: SMA(5,20) crosses up early and stays long */
+        rise_close[i] = i < 30 ? 100 - i : 70 + (i - 30) * 0.5;
+        rise_open[i] = rise_close[i];
+    }
+    ck_assert_int_eq(eq_ticks_init(&tk, close_, N, &err), QD_OK);
+    ck_assert_int_eq(eq_ticks_init(&tku, rise_close, N, &err), QD_OK);
+    {
+        /* one full sleeve, or two identical halves: rebalancing moves nothing */
+        struct eq_sleeve one[2] = {{.mk = &mk, .tk = &tk, .weight = 1.0},
+                                   {.mk = &mk, .tk = &tk, .weight = 0.5}};
+        ck_assert_int_eq(eq_portfolio_calendar(one, 1, &days, &n, &err), QD_OK);
+        eq_portfolio_run(one, 1, days, n, &pt, &p, EQ_REBAL_NONE, &none, eq, NULL, 0, NULL, &err);
+        eq_portfolio_run(one, 1, days, n, &pt, &p, EQ_REBAL_MONTHLY, &monthly, eq, NULL, 0, NULL,
+                         &err);
+        ck_assert(fabs(none.final_value - monthly.final_value) < 1e-6);
+        ck_assert(none.num_trades == monthly.num_trades);
+        ck_assert(rel(none.turnover, monthly.turnover) < 1e-9);
+        one[0].weight = 0.5;
+        eq_portfolio_run(one, 2, days, n, &pt, &p, EQ_REBAL_QUARTERLY, &monthly, eq, NULL, 0,
+                         NULL, &err);
+        ck_assert(fabs(none.final_value - monthly.final_value) < 1e-6);
+    }
+    {
+        /* a climbing sleeve beside a sleeve that never trades (cash): rebalancing keeps moving
+         * the gains into cash, so it ends lower, and it trades (turnover, fees) */
+        struct eq_strategy never = {.rsi = true, .rsi_period = 14, .rsi_overbought = 100,
+                                    .rsi_oversold = -1};
+        struct eq_sleeve two[2] = {{.mk = &up, .tk = &tku, .weight = 0.5},
+                                   {.mk = &mk, .tk = &tk, .weight = 0.5}};
+        struct eq_strategy pts[2] = {pt, never};
+        struct eq_metrics m1, m2, s1[2], s2[2];
+        eq_portfolio_run(two, 2, days, n, &pts[0], &p, EQ_REBAL_NONE, &m1, eq, NULL, 0, NULL,
+                         &err);
+        eq_portfolio_run(two, 2, days, n, &pts[0], &p, EQ_REBAL_MONTHLY, &m2, eq, NULL, 0, NULL,
+                         &err);
+        ck_assert(m1.final_value != m2.final_value);
+        ck_assert(m2.turnover > m1.turnover);
+        /* the lockstep sweep is thread-count independent and equals single runs */
+        ck_assert_int_eq(eq_portfolio_sweep(two, 2, days, n, pts, 2, &p, EQ_REBAL_MONTHLY, 1,
+                                            NULL, NULL, s1, &err),
+                         QD_OK);
+        ck_assert_int_eq(eq_portfolio_sweep(two, 2, days, n, pts, 2, &p, EQ_REBAL_MONTHLY, 2,
+                                            NULL, NULL, s2, &err),
+                         QD_OK);
+        ck_assert_int_eq(memcmp(s1, s2, sizeof(s1)), 0);
+        ck_assert_int_eq(memcmp(&s1[0], &m2, sizeof(m2)), 0);
+    }
+    free(days);
+    eq_ticks_release(&tk);
+    eq_ticks_release(&tku);
 }
 END_TEST
 
@@ -137,6 +206,7 @@ suite_portfolio(void)
 
     tcase_add_test(tc, one_sleeve_is_the_single_run);
     tcase_add_test(tc, calendar_merges);
+    tcase_add_test(tc, rebalancing);
     suite_add_tcase(s, tc);
     return s;
 }
