@@ -831,7 +831,7 @@ audit_run(struct pg_task *t, PGconn *conn)
         QD_LOG(QD_LOG_ERR, "could not write audit row: database unavailable\trequest_id=%s", a[4]);
         return;
     }
-    if (audit_db_insert(conn, a[0], a[1], a[2], atoi(a[3]), a[4], a[5], NULL, &err) != QD_OK) {
+    if (audit_db_insert(conn, a[0], a[1], a[2], (int)strtol(a[3], NULL, 10), a[4], a[5], NULL, &err) != QD_OK) {
         if (pg_lost(conn)) {
             t->retry = true;
             return;

@@ -152,8 +152,8 @@ jobs_db_claim(PGconn *c, const char *owner, unsigned lease_seconds, struct job_c
     out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     out->type = strdup(PQgetvalue(res, 0, 1));
     out->params_json = strdup(PQgetvalue(res, 0, 2));
-    out->attempts = atoi(PQgetvalue(res, 0, 3));
-    out->max_attempts = atoi(PQgetvalue(res, 0, 4));
+    out->attempts = (int)strtol(PQgetvalue(res, 0, 3), NULL, 10);
+    out->max_attempts = (int)strtol(PQgetvalue(res, 0, 4), NULL, 10);
     PQclear(res);
     if (out->type == NULL || out->params_json == NULL) {
         jobs_db_claim_release(out);
