@@ -134,6 +134,7 @@ e2e: $(BUILD)/quantd $(E2E_BIN)
 
 # openapi.yaml: lint offline with a pinned npm linter, and compare with the route table.
 lint: $(BUILD)/quantd
+	sh tools/check-src.sh
 	sh tools/lint-openapi.sh
 	sh tests/contract/routes.sh $(BUILD)/quantd
 	sh tests/contract/install.sh

@@ -11,7 +11,6 @@
 #include "storage/pg_pool.h"
 
 #include <jansson.h>
-#include <libpq-fe.h>
 #include <microhttpd.h>
 
 #include <stdint.h>
