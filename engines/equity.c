@@ -8,6 +8,10 @@
 
 #include <sys/mman.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,9 +593,25 @@ cross_targets_sums(const double *restrict sf, const double *restrict ss, size_t 
         return;
     }
     memset(target, 0, first);
-    for (size_t i = first; i < n; i++) {
-        double x = sf[i] * a, y = ss[i] * b;
-        target[i] = (int8_t)((x > y) * (1 - down) + down);   /* 1 above, else down */
+    at = first;
+#if defined(__SSE2__)
+    {
+        /* two bars per step; the same products and comparisons as the scalar loop */
+        __m128d va = _mm_set1_pd(a), vb = _mm_set1_pd(b), eq = _mm_setzero_pd();
+        for (; at + 2 <= n; at += 2) {
+            __m128d x = _mm_mul_pd(_mm_loadu_pd(sf + at), va);
+            __m128d y = _mm_mul_pd(_mm_loadu_pd(ss + at), vb);
+            int gt = _mm_movemask_pd(_mm_cmpgt_pd(x, y));
+            eq = _mm_or_pd(eq, _mm_cmpeq_pd(x, y));
+            target[at] = (gt & 1) ? 1 : down;
+            target[at + 1] = (gt & 2) ? 1 : down;
+        }
+        ties |= _mm_movemask_pd(eq);
+    }
+#endif
+    for (; at < n; at++) {
+        double x = sf[at] * a, y = ss[at] * b;
+        target[at] = (int8_t)((x > y) * (1 - down) + down);   /* 1 above, else down */
         ties |= x == y;
     }
     if (ties) {
