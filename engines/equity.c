@@ -294,7 +294,9 @@ eq_prefix_init(struct eq_prefix *p, const struct eq_market *mk, double risk_free
     p->r2 = malloc((n + 1) * sizeof(double));
     p->down2 = malloc((n + 1) * sizeof(double));
     p->close = malloc((n + 1) * sizeof(double));
-    if (!p->r || !p->r2 || !p->down2 || !p->close) {
+    p->bmax = malloc((n / EQ_BLOCK + 1) * sizeof(double));
+    p->bmin = malloc((n / EQ_BLOCK + 1) * sizeof(double));
+    if (!p->r || !p->r2 || !p->down2 || !p->close || !p->bmax || !p->bmin) {
         eq_prefix_release(p);
         return qd_err_set(err, QD_ENOMEM, "out of memory");
     }
@@ -306,6 +308,15 @@ eq_prefix_init(struct eq_prefix *p, const struct eq_market *mk, double risk_free
         p->down2[t + 1] = p->down2[t] + (t > 0 && ex < 0 ? ex * ex : 0.0);
         p->close[t + 1] = p->close[t] + mk->close[t];
     }
+    for (size_t b = 0; b * EQ_BLOCK < n; b++) {
+        double hi = mk->close[b * EQ_BLOCK], lo = hi;
+        for (size_t t = b * EQ_BLOCK + 1; t < n && t < (b + 1) * EQ_BLOCK; t++) {
+            hi = mk->close[t] > hi ? mk->close[t] : hi;
+            lo = mk->close[t] < lo ? mk->close[t] : lo;
+        }
+        p->bmax[b] = hi;
+        p->bmin[b] = lo;
+    }
     return QD_OK;
 }
 
@@ -316,13 +327,34 @@ eq_prefix_release(struct eq_prefix *p)
     free(p->r2);
     free(p->down2);
     free(p->close);
-    p->r = p->r2 = p->down2 = p->close = NULL;
+    free(p->bmax);
+    free(p->bmin);
+    p->r = p->r2 = p->down2 = p->close = p->bmax = p->bmin = NULL;
 }
 
-void
-eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_sim_params *p,
-            struct eq_metrics *m, double *equity, struct eq_trade *trades, size_t max_trades,
-            size_t *ntrades)
+/* First index in [from, lim) whose bit is v (bit i of bits[i / 64] is target i), else lim. */
+static inline size_t
+bits_find(const uint64_t *bits, size_t from, size_t lim, int v)
+{
+    size_t w = from >> 6, i;
+    uint64_t x = (v ? bits[w] : ~bits[w]) & (~UINT64_C(0) << (from & 63));
+
+    while (x == 0) {
+        if ((++w << 6) >= lim)
+            return lim;
+        x = v ? bits[w] : ~bits[w];
+    }
+    i = (w << 6) + (size_t)__builtin_ctzll(x);
+    return i < lim ? i : lim;
+}
+
+/* The simulation of eq_simulate. The targets come as bytes, or (long-only sweeps) as bits;
+ * the two do the same arithmetic in the same order, so their results are identical. Inlined
+ * into each caller so that the choice costs nothing per bar. */
+static inline __attribute__((always_inline)) void
+simulate_core(const struct eq_market *mk, const int8_t *target, const uint64_t *bits,
+              const struct eq_sim_params *p, struct eq_metrics *m, double *equity,
+              struct eq_trade *trades, size_t max_trades, size_t *ntrades)
 {
     struct sim s = {.p = p, .mk = mk, .cash = p->initial_capital, .trades = trades,
                     .max_trades = max_trades};
@@ -334,7 +366,7 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
     struct eq_prefix own = {0};
     const struct eq_prefix *px_sum = mk->prefix;
     /* targets of a long-only run hold only 0 and 1, which memchr scans fastest */
-    bool binary = !p->long_short;
+    bool binary = bits != NULL || !p->long_short;
 
     if (px_sum == NULL || px_sum->rf_d != c.rf_d) {
         /* without shared sums (a single run) or for another risk-free rate: this call's own */
@@ -346,7 +378,9 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
 
     /* Bar t acts on want(t) = target[t - lag] (0 before the first signal). */
     for (size_t t = 0; t < n;) {
-        int8_t want = t >= lag ? target[t - lag] : 0;
+        int8_t want = t < lag ? 0
+                      : bits ? (int8_t)((bits[(t - lag) >> 6] >> ((t - lag) & 63)) & 1)
+                             : target[t - lag];
         double px = p->fill_close ? mk->close[t] : mk->open[t];
         const int8_t *from;
         size_t stop;
@@ -367,12 +401,13 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
             break;
         /* The run of following bars whose wanted position is the one we hold (no trade): find
          * where it ends, then walk it without trade checks (long) or skip it (flat). */
-        from = target + t - lag;
+        from = bits ? NULL : target + t - lag;
         if (s.shares != 0) {
             int8_t held_dir = s.shares > 0 ? 1 : -1;
-            const int8_t *end = binary ? memchr(from, 0, n - t) : NULL;
-            stop = binary ? (end ? t + (size_t)(end - from) : n)
-                          : t + run_len(from, n - t, held_dir);
+            const int8_t *end = !bits && binary ? memchr(from, 0, n - t) : NULL;
+            stop = bits     ? bits_find(bits, t - lag, n - lag, 0) + lag
+                   : binary ? (end ? t + (size_t)(end - from) : n)
+                            : t + run_len(from, n - t, held_dir);
             c.held += stop - t;
             if (s.shares > 0 && s.cash == 0.0 && px_sum != NULL && stop > t) {
                 /* Fully invested: equity is shares x close, so each bar's return is the
@@ -391,6 +426,20 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
                 c.nret += stop - t;
                 floor_eq = peak * (1.0 - mdd);
                 for (; t < stop; t++) {
+                    if (t % EQ_BLOCK == 0 && t + EQ_BLOCK <= stop && equity == NULL) {
+                        /* A whole block whose highest close is below the peak and whose lowest
+                         * is not below the drawdown floor changes only the duration, at its
+                         * last bar. Exact: x -> sh * x rounds monotonically (sh > 0), so
+                         * sh * bmax < peak iff every bar's equity is, and likewise for the
+                         * floor. */
+                        size_t b = t / EQ_BLOCK;
+                        if (sh * px_sum->bmax[b] < peak && sh * px_sum->bmin[b] >= floor_eq) {
+                            int32_t d = day[t + EQ_BLOCK - 1] - peak_day;
+                            max_dur = d > max_dur ? d : max_dur;
+                            t += EQ_BLOCK - 1;
+                            continue;
+                        }
+                    }
                     eq = sh * close[t];
                     if (equity)
                         equity[t] = eq;
@@ -408,6 +457,7 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
                             max_dur = day[t] - peak_day;
                     }
                 }
+                eq = sh * close[stop - 1];   /* the last bar's, skipped or not */
                 c.peak = peak;
                 c.mdd = mdd;
                 c.peak_day = peak_day;
@@ -421,9 +471,11 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
                 curve_bar(&c, eq, mk->day[t], false);
             }
         } else {
-            const int8_t *end = binary ? memchr(from, 1, n - t) : NULL;
+            const int8_t *end = !bits && binary ? memchr(from, 1, n - t) : NULL;
             size_t skip;
-            stop = binary ? (end ? t + (size_t)(end - from) : n) : t + run_len(from, n - t, 0);
+            stop = bits     ? bits_find(bits, t - lag, n - lag, 1) + lag
+                   : binary ? (end ? t + (size_t)(end - from) : n)
+                            : t + run_len(from, n - t, 0);
             skip = stop - t;
             if (skip > 0) {
                 /* flat and staying flat: equity and peak do not move and a zero return adds
@@ -452,6 +504,22 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
         metrics_fill(&c, eq, p->initial_capital, n, &ts, m);
     }
     eq_prefix_release(&own);
+}
+
+void
+eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_sim_params *p,
+            struct eq_metrics *m, double *equity, struct eq_trade *trades, size_t max_trades,
+            size_t *ntrades)
+{
+    simulate_core(mk, target, NULL, p, m, equity, trades, max_trades, ntrades);
+}
+
+/* eq_simulate of a long-only run whose targets are bits; no curve, no trades. */
+static void
+simulate_bits(const struct eq_market *mk, const uint64_t *bits, const struct eq_sim_params *p,
+              struct eq_metrics *m)
+{
+    simulate_core(mk, NULL, bits, p, m, NULL, NULL, 0, NULL);
 }
 
 void
@@ -623,6 +691,84 @@ cross_targets_sums(const double *restrict sf, const double *restrict ss, size_t 
     memset(target + first, 0, at - first);
 }
 
+/* Bits of word w (bars 64w .. 64w+63) that are bars in [first, n). */
+static inline uint64_t
+valid_bits(size_t w, size_t first, size_t n)
+{
+    uint64_t m = ~UINT64_C(0);
+    size_t lo = w << 6;
+
+    if (first > lo)
+        m = first - lo >= 64 ? 0 : m << (first - lo);
+    if (n < lo + 64)
+        m &= n <= lo ? 0 : ~UINT64_C(0) >> (64 - (n - lo));
+    return m;
+}
+
+/* Exact ties (sf * a == ss * b) among the bars of word w that count. */
+static uint64_t
+tie_bits(const double *sf, const double *ss, size_t w, double a, double b, uint64_t valid)
+{
+    uint64_t eq = 0;
+
+    for (unsigned j = 0; j < 64; j++)
+        eq |= (uint64_t)(sf[(w << 6) + j] * a == ss[(w << 6) + j] * b) << j;
+    return eq & valid;
+}
+
+/* bits[w] = "fast above slow" (sf * a > ss * b) for the bars in [first, n), 0 elsewhere; the
+ * rows hold nw * 64 values (zero padded). Returns whether some counted bar is an exact tie.
+ * The products and comparisons are those of cross_targets_sums. */
+static bool
+cross_bits_generic(const double *restrict sf, const double *restrict ss, size_t n, size_t nw,
+                   size_t first, double a, double b, uint64_t *restrict bits)
+{
+    bool tie = false;
+
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t gt = 0, valid = valid_bits(w, first, n);
+        for (unsigned j = 0; j < 64; j++)
+            gt |= (uint64_t)(sf[(w << 6) + j] * a > ss[(w << 6) + j] * b) << j;
+        bits[w] = gt & valid;
+        if (valid && !tie)
+            tie = tie_bits(sf, ss, w, a, b, valid) != 0;
+    }
+    return tie;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* The same with AVX2, four bars per step (chosen at run time: eq_sma_sweep_pairs). The
+ * multiplications and ordered comparisons are the IEEE operations of the generic loop, so the
+ * bits are the same; ties are noticed per word and then located exactly. */
+__attribute__((target("avx2"))) static bool
+cross_bits_avx2(const double *restrict sf, const double *restrict ss, size_t n, size_t nw,
+                size_t first, double a, double b, uint64_t *restrict bits)
+{
+    __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b);
+    bool tie = false;
+
+    for (size_t w = 0; w < nw; w++) {
+        const double *x0 = sf + (w << 6), *y0 = ss + (w << 6);
+        uint64_t gt = 0, valid = valid_bits(w, first, n);
+        __m256d eq = _mm256_setzero_pd();
+        for (unsigned j = 0; j < 64; j += 4) {
+            __m256d x = _mm256_mul_pd(_mm256_loadu_pd(x0 + j), va);
+            __m256d y = _mm256_mul_pd(_mm256_loadu_pd(y0 + j), vb);
+            gt |= (uint64_t)_mm256_movemask_pd(_mm256_cmp_pd(x, y, _CMP_GT_OQ)) << j;
+            eq = _mm256_or_pd(eq, _mm256_cmp_pd(x, y, _CMP_EQ_OQ));
+        }
+        bits[w] = gt & valid;
+        if (!tie && valid && _mm256_movemask_pd(eq) != 0)
+            tie = tie_bits(sf, ss, w, a, b, valid) != 0;
+    }
+    return tie;
+}
+#endif
+
+typedef bool cross_bits_fn(const double *restrict sf, const double *restrict ss, size_t n,
+                           size_t nw, size_t first, double a, double b, uint64_t *restrict bits);
+
 struct sweep {
     const struct eq_market     *mk;
     const struct eq_ticks      *t;
@@ -630,24 +776,45 @@ struct sweep {
     struct eq_metrics          *out;
     const unsigned             *pairs;      /* (fast, slow) per grid index */
     size_t                      npairs;
-    double                     *sums;       /* window w at sums + slot[w] * n, or NULL */
+    double                     *sums;       /* window w at sums + slot[w] * stride, or NULL */
     size_t                     *slot;       /* per window up to maxw: its row in sums */
+    size_t                      stride;     /* n rounded up to 64: rows are zero padded */
+    cross_bits_fn              *cross_bits;
 };
 
-/* One grid point; scratch holds n target bytes. */
+/* One grid point; scratch holds n target bytes, then the target bits. */
 static void
 sweep_point(void *ctx, size_t k, void *scratch)
 {
     struct sweep *sw = ctx;
-    size_t n = sw->mk->n;
+    size_t n = sw->mk->n, nw = sw->stride / 64;
     int8_t *target = scratch;
+    uint64_t *bits = (uint64_t *)((char *)scratch + sw->stride);
     unsigned f = sw->pairs[2 * k], sl = sw->pairs[2 * k + 1];
+    const double *sf, *ss;
 
-    if (sw->sums != NULL)
-        cross_targets_sums(sw->sums + sw->slot[f] * n, sw->sums + sw->slot[sl] * n, n, f, sl,
-                           sw->p->long_short ? -1 : 0, target);
-    else
+    if (sw->sums == NULL) {
         eq_sma_cross_targets(sw->t, f, sl, sw->p->long_short ? -1 : 0, target);
+        eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
+        return;
+    }
+    sf = sw->sums + sw->slot[f] * sw->stride;
+    ss = sw->sums + sw->slot[sl] * sw->stride;
+    if (!sw->p->long_short) {
+        /* long only: the targets as bits, unless an exact tie needs the event-by-event rule */
+        size_t first = (f > sl ? f : sl) - 1;
+        if (first >= n || !sw->cross_bits(sf, ss, n, nw, first, sl, f, bits)) {
+            /* flat until the first change of sign, then long exactly where fast > slow */
+            if (first < n && (bits[first >> 6] >> (first & 63) & 1)) {
+                size_t cross = bits_find(bits, first, n, 0);
+                for (size_t i = first; i < cross; i++)
+                    bits[i >> 6] &= ~(UINT64_C(1) << (i & 63));
+            }
+            simulate_bits(sw->mk, bits, sw->p, &sw->out[k]);
+            return;
+        }
+    }
+    cross_targets_sums(sf, ss, n, f, sl, sw->p->long_short ? -1 : 0, target);
     eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
 }
 
@@ -687,16 +854,17 @@ sweep_sums(struct sweep *sw, unsigned maxw)
     for (size_t k = 0; k < 2 * sw->npairs; k++)
         if (sw->slot[sw->pairs[k]] == 0)
             sw->slot[sw->pairs[k]] = ++rows;        /* 1-based while counting */
-    sw->sums = eq_big_alloc((rows + 1) * (n ? n : 1) * sizeof(*sw->sums));
+    sw->sums = eq_big_alloc((rows + 1) * sw->stride * sizeof(*sw->sums));
     if (sw->sums == NULL)
         return;
     for (unsigned w = 1; w <= maxw; w++) {
         double *dst;
         if (sw->slot[w] == 0)
             continue;
-        dst = sw->sums + --sw->slot[w] * n;
-        for (size_t i = 0; i < n; i++)
-            dst[i] = i + 1 >= w ? (double)(sw->t->prefix[i + 1] - sw->t->prefix[i + 1 - w]) : 0;
+        dst = sw->sums + --sw->slot[w] * sw->stride;
+        for (size_t i = 0; i < sw->stride; i++)
+            dst[i] = i < n && i + 1 >= w
+                         ? (double)(sw->t->prefix[i + 1] - sw->t->prefix[i + 1 - w]) : 0;
     }
 }
 
@@ -705,7 +873,8 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
                    size_t npairs, const struct eq_sim_params *p, unsigned threads,
                    eq_stop_fn *stop, void *stop_arg, struct eq_metrics *out, struct qd_err *err)
 {
-    struct sweep sw = {.mk = mk, .t = t, .p = p, .out = out, .pairs = pairs, .npairs = npairs};
+    struct sweep sw = {.mk = mk, .t = t, .p = p, .out = out, .pairs = pairs, .npairs = npairs,
+                       .stride = (mk->n + 64) & ~(size_t)63, .cross_bits = cross_bits_generic};
     enum qd_code rc;
     unsigned maxw = 0;
 
@@ -716,6 +885,10 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
             return qd_err_set(err, QD_EINVAL, "window %u out of range", pairs[k]);
         maxw = pairs[k] > maxw ? pairs[k] : maxw;
     }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2"))
+        sw.cross_bits = cross_bits_avx2;
+#endif
     sweep_sums(&sw, maxw);
     {
         /* one set of prefix sums for every grid point */
@@ -724,10 +897,12 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
         if (mk->prefix == NULL && eq_prefix_init(&pre, mk, p->risk_free_rate, NULL) == QD_OK) {
             shared.prefix = &pre;
             sw.mk = &shared;
-            rc = eq_parallel_for(npairs, threads, mk->n, sweep_point, &sw, stop, stop_arg, err);
+            rc = eq_parallel_for(npairs, threads, sw.stride + sw.stride / 8, sweep_point, &sw,
+                                 stop, stop_arg, err);
             eq_prefix_release(&pre);
         } else {
-            rc = eq_parallel_for(npairs, threads, mk->n, sweep_point, &sw, stop, stop_arg, err);
+            rc = eq_parallel_for(npairs, threads, sw.stride + sw.stride / 8, sweep_point, &sw,
+                                 stop, stop_arg, err);
         }
     }
     free(sw.sums);
