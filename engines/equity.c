@@ -716,24 +716,25 @@ tie_bits(const double *sf, const double *ss, size_t w, double a, double b, uint6
     return eq & valid;
 }
 
-/* bits[w] = "fast above slow" (sf * a > ss * b) for the bars in [first, n), 0 elsewhere; the
- * rows hold nw * 64 values (zero padded). Returns whether some counted bar is an exact tie.
- * The products and comparisons are those of cross_targets_sums. */
+/* bits[w] = "fast above slow" (sf * a > ss * b) and ties[w] = "exactly equal" for the bars in
+ * [first, n), 0 elsewhere; the rows hold nw * 64 values (zero padded). Returns whether some
+ * counted bar is an exact tie. The products and comparisons are those of cross_targets_sums. */
 static bool
 cross_bits_generic(const double *restrict sf, const double *restrict ss, size_t n, size_t nw,
-                   size_t first, double a, double b, uint64_t *restrict bits)
+                   size_t first, double a, double b, uint64_t *restrict bits,
+                   uint64_t *restrict ties)
 {
-    bool tie = false;
+    uint64_t any = 0;
 
     for (size_t w = 0; w < nw; w++) {
         uint64_t gt = 0, valid = valid_bits(w, first, n);
         for (unsigned j = 0; j < 64; j++)
             gt |= (uint64_t)(sf[(w << 6) + j] * a > ss[(w << 6) + j] * b) << j;
         bits[w] = gt & valid;
-        if (valid && !tie)
-            tie = tie_bits(sf, ss, w, a, b, valid) != 0;
+        ties[w] = valid ? tie_bits(sf, ss, w, a, b, valid) : 0;
+        any |= ties[w];
     }
-    return tie;
+    return any != 0;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -743,10 +744,11 @@ cross_bits_generic(const double *restrict sf, const double *restrict ss, size_t 
  * bits are the same; ties are noticed per word and then located exactly. */
 __attribute__((target("avx2"))) static bool
 cross_bits_avx2(const double *restrict sf, const double *restrict ss, size_t n, size_t nw,
-                size_t first, double a, double b, uint64_t *restrict bits)
+                size_t first, double a, double b, uint64_t *restrict bits,
+                uint64_t *restrict ties)
 {
     __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b);
-    bool tie = false;
+    uint64_t any = 0;
 
     for (size_t w = 0; w < nw; w++) {
         const double *x0 = sf + (w << 6), *y0 = ss + (w << 6);
@@ -759,15 +761,35 @@ cross_bits_avx2(const double *restrict sf, const double *restrict ss, size_t n, 
             eq = _mm256_or_pd(eq, _mm256_cmp_pd(x, y, _CMP_EQ_OQ));
         }
         bits[w] = gt & valid;
-        if (!tie && valid && _mm256_movemask_pd(eq) != 0)
-            tie = tie_bits(sf, ss, w, a, b, valid) != 0;
+        ties[w] = valid && _mm256_movemask_pd(eq) != 0 ? tie_bits(sf, ss, w, a, b, valid) : 0;
+        any |= ties[w];
     }
-    return tie;
+    return any != 0;
 }
 #endif
 
 typedef bool cross_bits_fn(const double *restrict sf, const double *restrict ss, size_t n,
-                           size_t nw, size_t first, double a, double b, uint64_t *restrict bits);
+                           size_t nw, size_t first, double a, double b, uint64_t *restrict bits,
+                           uint64_t *restrict ties);
+
+/* The crossover rule on bits: a tie keeps the side of the bar before it (the last non-zero
+ * sign), bar by bar in order, across words. Ties are rare: only their bits are visited. */
+static void
+fill_ties(uint64_t *bits, const uint64_t *ties, size_t nw)
+{
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t tm = ties[w], b = bits[w];
+        if (tm == 0)
+            continue;
+        while (tm != 0) {
+            unsigned j = (unsigned)__builtin_ctzll(tm);
+            uint64_t prev = j ? b >> (j - 1) & 1 : w ? bits[w - 1] >> 63 : 0;
+            b |= prev << j;
+            tm &= tm - 1;
+        }
+        bits[w] = b;
+    }
+}
 
 struct sweep {
     const struct eq_market     *mk;
@@ -782,14 +804,14 @@ struct sweep {
     cross_bits_fn              *cross_bits;
 };
 
-/* One grid point; scratch holds n target bytes, then the target bits. */
+/* One grid point; scratch holds n target bytes, then the target bits, then the tie bits. */
 static void
 sweep_point(void *ctx, size_t k, void *scratch)
 {
     struct sweep *sw = ctx;
     size_t n = sw->mk->n, nw = sw->stride / 64;
     int8_t *target = scratch;
-    uint64_t *bits = (uint64_t *)((char *)scratch + sw->stride);
+    uint64_t *bits = (uint64_t *)((char *)scratch + sw->stride), *ties = bits + nw;
     unsigned f = sw->pairs[2 * k], sl = sw->pairs[2 * k + 1];
     const double *sf, *ss;
 
@@ -801,18 +823,24 @@ sweep_point(void *ctx, size_t k, void *scratch)
     sf = sw->sums + sw->slot[f] * sw->stride;
     ss = sw->sums + sw->slot[sl] * sw->stride;
     if (!sw->p->long_short) {
-        /* long only: the targets as bits, unless an exact tie needs the event-by-event rule */
-        size_t first = (f > sl ? f : sl) - 1;
-        if (first >= n || !sw->cross_bits(sf, ss, n, nw, first, sl, f, bits)) {
-            /* flat until the first change of sign, then long exactly where fast > slow */
-            if (first < n && (bits[first >> 6] >> (first & 63) & 1)) {
-                size_t cross = bits_find(bits, first, n, 0);
+        /* long only: the targets as bits. Long where fast > slow, a tie keeping the side
+         * before it; flat until the first change of side after the first non-tie bar i0. */
+        size_t first = (f > sl ? f : sl) - 1, i0 = first;
+        if (first < n) {
+            if (sw->cross_bits(sf, ss, n, nw, first, sl, f, bits, ties)) {
+                fill_ties(bits, ties, nw);
+                i0 = bits_find(ties, first, n, 0);
+            }
+            if (i0 < n && (bits[i0 >> 6] >> (i0 & 63) & 1)) {
+                size_t cross = bits_find(bits, i0, n, 0);
                 for (size_t i = first; i < cross; i++)
                     bits[i >> 6] &= ~(UINT64_C(1) << (i & 63));
             }
-            simulate_bits(sw->mk, bits, sw->p, &sw->out[k]);
-            return;
+        } else {
+            memset(bits, 0, nw * sizeof(*bits));
         }
+        simulate_bits(sw->mk, bits, sw->p, &sw->out[k]);
+        return;
     }
     cross_targets_sums(sf, ss, n, f, sl, sw->p->long_short ? -1 : 0, target);
     eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
@@ -897,11 +925,11 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
         if (mk->prefix == NULL && eq_prefix_init(&pre, mk, p->risk_free_rate, NULL) == QD_OK) {
             shared.prefix = &pre;
             sw.mk = &shared;
-            rc = eq_parallel_for(npairs, threads, sw.stride + sw.stride / 8, sweep_point, &sw,
+            rc = eq_parallel_for(npairs, threads, sw.stride + sw.stride / 4, sweep_point, &sw,
                                  stop, stop_arg, err);
             eq_prefix_release(&pre);
         } else {
-            rc = eq_parallel_for(npairs, threads, sw.stride + sw.stride / 8, sweep_point, &sw,
+            rc = eq_parallel_for(npairs, threads, sw.stride + sw.stride / 4, sweep_point, &sw,
                                  stop, stop_arg, err);
         }
     }
