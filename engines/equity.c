@@ -102,8 +102,8 @@ wanted_size(const struct sim *s, double fill, size_t signal_bar)
 
 /* Opens a long (dir 1) or short (dir -1) position sized by the sizing rule. A short sale's
  * proceeds go to cash; its size is computed as for a purchase of the same value. */
-void
-eq__open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
+static inline __attribute__((always_inline)) void
+open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
 {
     const struct eq_sim_params *p = s->p;
     double fill = px * (1.0 + dir * p->slippage_bps * 1e-4);
@@ -145,9 +145,15 @@ eq__open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int 
     s->traded_notional += notional;
 }
 
-/* Closes the position: sells a long, buys back a short. */
 void
-eq__close_position(struct sim *s, double px, int32_t day)
+eq__open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
+{
+    open_position(s, px, day, signal_bar, dir);
+}
+
+/* Closes the position: sells a long, buys back a short. */
+static inline __attribute__((always_inline)) void
+close_position(struct sim *s, double px, int32_t day)
 {
     const struct eq_sim_params *p = s->p;
     int dir = s->shares > 0 ? 1 : -1;
@@ -180,6 +186,12 @@ eq__close_position(struct sim *s, double px, int32_t day)
                                                     .fees = s->entry_fee + fee,
                                                     .cost = s->entry_cost};
     s->shares = 0;
+}
+
+void
+eq__close_position(struct sim *s, double px, int32_t day)
+{
+    close_position(s, px, day);
 }
 
 void
@@ -387,9 +399,9 @@ simulate_core(const struct eq_market *mk, const int8_t *target, const uint64_t *
 
         if (want != (s.shares > 0) - (s.shares < 0)) {
             if (s.shares != 0)
-                eq__close_position(&s, px, mk->day[t]);
+                close_position(&s, px, mk->day[t]);
             if (want != 0)
-                eq__open_position(&s, px, mk->day[t], t - lag, want);
+                open_position(&s, px, mk->day[t], t - lag, want);
         }
         eq = s.cash + s.shares * mk->close[t];
         if (equity)
@@ -801,6 +813,8 @@ struct sweep {
     double                     *sums;       /* window w at sums + slot[w] * stride, or NULL */
     size_t                     *slot;       /* per window up to maxw: its row in sums */
     size_t                      stride;     /* n rounded up to 64: rows are zero padded */
+    unsigned                   *row_window; /* per row of sums: its window */
+    size_t                      rows;
     cross_bits_fn              *cross_bits;
 };
 
@@ -863,11 +877,12 @@ eq_big_alloc(size_t bytes)
 }
 
 /* One rolling sum per window in use, as doubles when every sum times a window stays below
- * 2^53 (then the cross products are exact); otherwise NULL and the 128-bit path is used. */
+ * 2^53 (then the cross products are exact); otherwise sums stays NULL and the 128-bit path is
+ * used. This lays the rows out; sum_row fills them, on the sweep's threads. */
 static void
 sweep_sums(struct sweep *sw, unsigned maxw)
 {
-    size_t n = sw->mk->n, rows = 0;
+    size_t n = sw->mk->n;
     int64_t maxabs = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -877,23 +892,33 @@ sweep_sums(struct sweep *sw, unsigned maxw)
     if (maxabs >= (INT64_C(1) << 53) / ((int64_t)maxw * maxw + 1))
         return;
     sw->slot = calloc(maxw + 1, sizeof(*sw->slot));
-    if (sw->slot == NULL)
+    sw->row_window = malloc((maxw + 1) * sizeof(*sw->row_window));
+    if (sw->slot == NULL || sw->row_window == NULL)
         return;
     for (size_t k = 0; k < 2 * sw->npairs; k++)
         if (sw->slot[sw->pairs[k]] == 0)
-            sw->slot[sw->pairs[k]] = ++rows;        /* 1-based while counting */
-    sw->sums = eq_big_alloc((rows + 1) * sw->stride * sizeof(*sw->sums));
-    if (sw->sums == NULL)
-        return;
-    for (unsigned w = 1; w <= maxw; w++) {
-        double *dst;
-        if (sw->slot[w] == 0)
-            continue;
-        dst = sw->sums + --sw->slot[w] * sw->stride;
-        for (size_t i = 0; i < sw->stride; i++)
-            dst[i] = i < n && i + 1 >= w
-                         ? (double)(sw->t->prefix[i + 1] - sw->t->prefix[i + 1 - w]) : 0;
-    }
+            sw->slot[sw->pairs[k]] = 1;
+    for (unsigned w = 1; w <= maxw; w++)
+        if (sw->slot[w] != 0) {
+            sw->slot[w] = sw->rows;
+            sw->row_window[sw->rows++] = w;
+        }
+    sw->sums = eq_big_alloc((sw->rows + 1) * sw->stride * sizeof(*sw->sums));
+}
+
+/* Row k of the sums: the window's rolling sum, zero before it is defined and in the padding. */
+static void
+sum_row(void *ctx, size_t k, void *scratch)
+{
+    struct sweep *sw = ctx;
+    unsigned w = sw->row_window[k];
+    size_t n = sw->mk->n;
+    double *dst = sw->sums + k * sw->stride;
+    const int64_t *pre = sw->t->prefix;
+
+    (void)scratch;
+    for (size_t i = 0; i < sw->stride; i++)
+        dst[i] = i < n && i + 1 >= w ? (double)(pre[i + 1] - pre[i + 1 - w]) : 0;
 }
 
 enum qd_code
@@ -918,6 +943,14 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
         sw.cross_bits = cross_bits_avx2;
 #endif
     sweep_sums(&sw, maxw);
+    rc = sw.sums != NULL ? eq_parallel_for(sw.rows, threads, 0, sum_row, &sw, NULL, NULL, err)
+                         : QD_OK;
+    if (rc != QD_OK) {
+        free(sw.sums);
+        free(sw.slot);
+        free(sw.row_window);
+        return rc;
+    }
     {
         /* one set of prefix sums for every grid point */
         struct eq_prefix pre;
@@ -935,6 +968,7 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
     }
     free(sw.sums);
     free(sw.slot);
+    free(sw.row_window);
     return rc;
 }
 
