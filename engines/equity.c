@@ -917,8 +917,12 @@ sum_row(void *ctx, size_t k, void *scratch)
     const int64_t *pre = sw->t->prefix;
 
     (void)scratch;
-    for (size_t i = 0; i < sw->stride; i++)
-        dst[i] = i < n && i + 1 >= w ? (double)(pre[i + 1] - pre[i + 1 - w]) : 0;
+    for (size_t i = 0; i + 1 < w && i < sw->stride; i++)
+        dst[i] = 0;
+    for (size_t i = w - 1; i < n; i++)
+        dst[i] = (double)(pre[i + 1] - pre[i + 1 - w]);
+    for (size_t i = n > w - 1 ? n : w - 1; i < sw->stride; i++)
+        dst[i] = 0;
 }
 
 enum qd_code
