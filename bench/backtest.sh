@@ -12,8 +12,10 @@ out=$(bench_job '{"type":"equity_backtest","params":{"symbols":["GRID"],"start_d
 t1=$(date +%s.%N)
 id=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 secs=$(psql "$db" -Atc "SELECT round(extract(epoch FROM finished_at - started_at)::numeric, 3) FROM jobs WHERE id = $id")
+# server side, from the job's row: created (the POST) to finished
+srv=$(psql "$db" -Atc "SELECT round(extract(epoch FROM finished_at - created_at)::numeric, 3) FROM jobs WHERE id = $id")
 printf '%s' "$out" | python3 -c "
 import json,sys
 j=json.load(sys.stdin); r=j['result'] or {}
-print('bench backtest d_grid_api status=%s bars=%s runs=%d job_seconds=$secs submit_to_done_seconds=%.3f target_seconds<2' % (j['status'], r.get('bars'), len(r.get('runs', [])), $t1-$t0))"
+print('bench backtest d_grid_api status=%s bars=%s runs=%d job_seconds=$secs created_to_finished_seconds=$srv submit_to_done_seconds=%.3f target_seconds<2' % (j['status'], r.get('bars'), len(r.get('runs', [])), $t1-$t0))"
 echo "bench backtest stored_runs=$(psql "$db" -Atc 'SELECT count(*) FROM runs') stored_metrics=$(psql "$db" -Atc 'SELECT count(*) FROM metrics')"

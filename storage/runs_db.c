@@ -1,7 +1,7 @@
 /*
  * Runs SQL (see runs_db.h). A sweep inserts thousands of runs with tens of metrics each:
  * ids are reserved from the sequence in one statement, then runs and metrics go through COPY
- * (text format), all in one transaction. Worker threads.
+ * (runs as text, metrics in the binary format), all in one transaction. Worker threads.
  */
 #include "storage/runs_db.h"
 #include "common/buf.h"
@@ -55,7 +55,7 @@ runs_db_experiment(PGconn *c, const char *name, int64_t *id, struct qd_err *err)
     return rc;
 }
 
-/* Appends s escaped for COPY text format. */
+/* Appends s escaped for COPY text format: plain spans in one piece. */
 static enum qd_code
 copy_text(struct qd_buf *b, const char *s)
 {
@@ -63,8 +63,14 @@ copy_text(struct qd_buf *b, const char *s)
 
     if (s == NULL)
         return qd_buf_puts(b, "\\N");
-    for (; *s && rc == QD_OK; s++) {
-        switch (*s) {
+    while (*s && rc == QD_OK) {
+        size_t span = strcspn(s, "\\\t\n\r");
+        if (span > 0) {
+            rc = qd_buf_append(b, s, span);
+            s += span;
+            continue;
+        }
+        switch (*s++) {
         case '\\':
             rc = qd_buf_puts(b, "\\\\");
             break;
@@ -74,14 +80,40 @@ copy_text(struct qd_buf *b, const char *s)
         case '\n':
             rc = qd_buf_puts(b, "\\n");
             break;
-        case '\r':
-            rc = qd_buf_puts(b, "\\r");
-            break;
         default:
-            rc = qd_buf_append(b, s, 1);
+            rc = qd_buf_puts(b, "\\r");
         }
     }
     return rc;
+}
+
+/* COPY binary format (PostgreSQL "COPY ... WITH (FORMAT binary)"): network byte order. */
+static enum qd_code
+put_be(struct qd_buf *b, uint64_t v, unsigned bytes)
+{
+    unsigned char x[8];
+
+    for (unsigned i = 0; i < bytes; i++)
+        x[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
+    return qd_buf_append(b, x, bytes);
+}
+
+/* One metrics row (run_id int8, key text, value float8) in binary COPY: no decimal formatting
+ * or parsing of the values, NaN and infinities as they are. */
+static void
+copy_bin_metric(struct qd_buf *b, int64_t run_id, const char *key, double v)
+{
+    uint64_t bits;
+    size_t klen = strlen(key);
+
+    memcpy(&bits, &v, sizeof(bits));
+    put_be(b, 3, 2);
+    put_be(b, 8, 4);
+    put_be(b, (uint64_t)run_id, 8);
+    put_be(b, klen, 4);
+    qd_buf_append(b, key, klen);
+    put_be(b, 8, 4);
+    put_be(b, bits, 8);
 }
 
 static enum qd_code
@@ -122,6 +154,18 @@ runs_db_insert_batch(PGconn *c, const struct run_batch *b, int64_t *ids, struct 
         return rc;
     rc = pg_exec(c, "SELECT nextval('runs_id_seq') FROM generate_series(1, $1::int)", 1, p,
                  PGRES_TUPLES_OK, &res, err);
+    {
+        /* the whole binary stream at once, so that no append below can fail */
+        size_t bytes = 11 + 8 + 2;
+        for (unsigned k = 0; k < b->nm; k++)
+            bytes += b->n * (2 + 4 + 8 + 4 + strlen(b->metric_names[k]) + 4 + 8);
+        if (rc == QD_OK && qd_buf_reserve(&mets, bytes) != QD_OK)
+            rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    }
+    /* binary COPY header: signature, flags, header extension length */
+    qd_buf_append(&mets, "PGCOPY\n\377\r\n\0", 11);
+    put_be(&mets, 0, 4);
+    put_be(&mets, 0, 4);
     for (size_t i = 0; rc == QD_OK && i < b->n; i++) {
         ids[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
         qd_buf_printf(&runs, "%" PRId64 "\t%" PRId64 "\t", ids[i], b->experiment_id);
@@ -139,17 +183,10 @@ runs_db_insert_batch(PGconn *c, const struct run_batch *b, int64_t *ids, struct 
         else
             qd_buf_puts(&runs, "\t\\N");
         qd_buf_printf(&runs, "\t%s\n", now);
-        for (unsigned k = 0; k < b->nm; k++) {
-            double v = b->metrics[i * b->nm + k];
-            if (isnan(v))
-                qd_buf_printf(&mets, "%" PRId64 "\t%s\tNaN\n", ids[i], b->metric_names[k]);
-            else if (isinf(v))
-                qd_buf_printf(&mets, "%" PRId64 "\t%s\t%sInfinity\n", ids[i], b->metric_names[k],
-                              v < 0 ? "-" : "");
-            else
-                qd_buf_printf(&mets, "%" PRId64 "\t%s\t%.17g\n", ids[i], b->metric_names[k], v);
-        }
+        for (unsigned k = 0; k < b->nm; k++)
+            copy_bin_metric(&mets, ids[i], b->metric_names[k], b->metrics[i * b->nm + k]);
     }
+    put_be(&mets, UINT16_MAX, 2);                   /* trailer: field count -1 */
     PQclear(res);
     if (rc == QD_OK && (runs.data == NULL || mets.len == 0) && b->nm > 0)
         rc = qd_err_set(err, QD_ENOMEM, "out of memory");
@@ -159,7 +196,8 @@ runs_db_insert_batch(PGconn *c, const struct run_batch *b, int64_t *ids, struct 
                        "engine_version, job_id, end_time) FROM STDIN",
                        &runs, err);
     if (rc == QD_OK && b->nm > 0)
-        rc = copy_rows(c, "COPY metrics (run_id, key, value) FROM STDIN", &mets, err);
+        rc = copy_rows(c, "COPY metrics (run_id, key, value) FROM STDIN WITH (FORMAT binary)",
+                       &mets, err);
     if (rc == QD_OK)
         rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
     else

@@ -111,6 +111,21 @@ START_TEST(grid_sweep_recorded_as_runs)
                                             "turnover"};
         for (size_t i = 0; i < 15; i++)
             ck_assert_msg(json_object_get(m, names[i]) != NULL, "metric %s", names[i]);
+        /* the stored values (binary COPY) are the job's, exactly; an undefined one is NaN */
+        for (size_t i = 0; i < 15; i++) {
+            json_t *v = json_object_get(json_object_get(best, "metrics"), names[i]);
+            char sql[256];
+            if (json_is_null(v))
+                snprintf(sql, sizeof(sql),
+                         "SELECT count(*) FROM metrics WHERE run_id = %lld AND key = '%s' "
+                         "AND value = 'NaN'", best_id, names[i]);
+            else
+                snprintf(sql, sizeof(sql),
+                         "SELECT count(*) FROM metrics WHERE run_id = %lld AND key = '%s' "
+                         "AND value = %.17g::float8", best_id, names[i], json_number_value(v));
+            ck_assert_msg(qt_sql_int(dbinfo, sql) == 1, "stored %s", names[i]);
+        }
+
         /* the best by Sharpe really is the highest Sharpe of the experiment */
         {
             char sql[200];
@@ -123,6 +138,24 @@ START_TEST(grid_sweep_recorded_as_runs)
     }
     ck_assert(json_is_true(json_object_get(r.json, "has_series")));
     qt_resp_free(&r);
+    {
+        /* a run that never trades: its undefined metrics are stored as NaN, served as null */
+        json_t *j2 = run_job("{\"type\":\"equity_backtest\",\"params\":{\"symbols\":[\"BT\"],"
+                             "\"start_date\":\"2010-01-01\",\"end_date\":\"2019-12-31\","
+                             "\"experiment_name\":\"never-trades\",\"strategy_configs\":"
+                             "[{\"momentum\":{\"sma_crossover\":{\"fast\":5,\"slow\":5000}}}]}}",
+                             "succeeded");
+        json_t *b2 = json_object_get(json_object_get(json_object_get(j2, "result"), "best"),
+                                     "sma_crossover");
+        long long id2 = json_integer_value(json_object_get(b2, "run_id"));
+        char sql[200];
+        ck_assert(json_is_null(json_object_get(json_object_get(b2, "metrics"), "win_rate")));
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM metrics WHERE run_id = %lld AND value = 'NaN' AND key IN "
+                 "('win_rate', 'profit_factor', 'avg_trade_return', 'sharpe_ratio')", id2);
+        ck_assert_int_eq(qt_sql_int(dbinfo, sql), 4);
+        json_decref(j2);
+    }
 
     snprintf(path, sizeof(path), "/v1/runs/%lld/equity", best_id);
     ck_assert_int_eq(qt_get(&d, path, &r), 0);
