@@ -27,6 +27,9 @@ struct eq_market {
     /* Optional prefix sums shared by every run on this market (eq_market_prepare); when NULL,
      * eq_simulate computes them for the call. */
     const struct eq_prefix *prefix;
+    /* The risk regime's inputs aligned to the bars (features/regimes.h): VIX, HY OAS, 10y-2y;
+     * NaN where missing, NULL when not ingested (the regime's documented fallbacks). */
+    const double *regime_vix, *regime_hy, *regime_curve;
 };
 
 /* Per-market prefix sums: of the daily close returns R, R^2, min(R - rf_d, 0)^2, and of the

@@ -84,9 +84,10 @@ eq_strategy_targets(const struct eq_market *mk, const struct eq_ticks *tk,
         first = false;
     }
     if (s->risk) {
-        /* risk off: flat while the risk regime (with its fallbacks: no VIX or FRED series here)
-         * is above the allowed level or not defined yet */
-        feat_risk_regime(mk->close, NULL, NULL, NULL, n, &regime_defaults, a, b);
+        /* risk off: flat while the risk regime (from the market's VIX / FRED inputs, or their
+         * documented fallbacks) is above the allowed level or not defined yet */
+        feat_risk_regime(mk->close, mk->regime_vix, mk->regime_hy, mk->regime_curve, n,
+                         &regime_defaults, a, b);
         for (size_t i = 0; i < n; i++)
             if (isnan(a[i]) || a[i] > s->risk_max_level)
                 target[i] = 0;

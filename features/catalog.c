@@ -1,6 +1,7 @@
 /* Feature names and their computation (see catalog.h). Pure; any thread. */
 #include "features/catalog.h"
 #include "features/indicators.h"
+#include "features/macro.h"
 #include "features/regimes.h"
 
 #include <math.h>
@@ -32,17 +33,25 @@ static const struct {
     {"atr_", FEAT_ATR, 1},                 {"roc_", FEAT_ROC, 1},
 };
 
-static const char *const needs_data[] = {"curve_slope", "credit_spread", "credit_spread_change",
-                                         "rate_momentum", "cot_net_noncommercial",
-                                         "cot_net_noncommercial_z", NULL};
+static const struct {
+    const char    *name;
+    enum feat_kind kind;
+} macro_names[] = {
+    {"curve_slope", FEAT_CURVE_SLOPE},
+    {"credit_spread", FEAT_CREDIT_SPREAD},
+    {"credit_spread_change", FEAT_CREDIT_SPREAD_CHANGE},
+    {"rate_momentum", FEAT_RATE_MOMENTUM},
+    {"cot_net_noncommercial", FEAT_COT_NET},
+    {"cot_net_noncommercial_z", FEAT_COT_NET_Z},
+};
 
 enum qd_code
 feat_parse(const char *name, struct feat_spec *out, struct qd_err *err)
 {
     memset(out, 0, sizeof(*out));
-    for (const char *const *n = needs_data; *n; n++)
-        if (strcmp(*n, name) == 0) {
-            out->kind = FEAT_NEEDS_DATA;
+    for (size_t i = 0; i < sizeof(macro_names) / sizeof(macro_names[0]); i++)
+        if (strcmp(macro_names[i].name, name) == 0) {
+            out->kind = macro_names[i].kind;
             return QD_OK;
         }
     if (strcmp(name, "trend") == 0 || strcmp(name, "volatility_regime") == 0 ||
@@ -96,23 +105,55 @@ feat_parse(const char *name, struct feat_spec *out, struct qd_err *err)
 }
 
 const char *
-feat_fallback_note(const struct feat_spec *f)
+feat_fallback_note(const struct feat_spec *f, const struct feat_inputs *in)
 {
-    if (f->kind == FEAT_VOL_REGIME)
-        return "no VIX series yet: 21-day realized volatility x 100 stands in for VIX";
-    if (f->kind == FEAT_RISK_REGIME)
-        return "no VIX or FRED series yet: realized volatility stands in for VIX, and the credit "
-               "spread and yield curve add nothing to the score";
-    return "";
+    bool vix = in && in->vix, hy = in && in->hy_oas, curve = in && in->curve;
+
+    if (f->kind == FEAT_VOL_REGIME && !vix)
+        return "no VIX series ingested: 21-day realized volatility x 100 stands in for VIX";
+    if (f->kind != FEAT_RISK_REGIME || (vix && hy && curve))
+        return "";
+    if (!vix && !hy && !curve)
+        return "no VIX or FRED series ingested: realized volatility stands in for VIX, and the "
+               "credit spread and yield curve add nothing to the score";
+    if (!vix)
+        return hy ? (curve ? "no VIX series ingested: realized volatility stands in for VIX"
+                           : "no VIX or T10Y2Y/DGS10+DGS2 series ingested: realized volatility "
+                             "stands in for VIX and the curve adds nothing")
+                  : (curve ? "no VIX or BAMLH0A0HYM2 series ingested: realized volatility "
+                             "stands in for VIX and the credit spread adds nothing"
+                           : "");
+    if (!hy && !curve)
+        return "no BAMLH0A0HYM2 or T10Y2Y/DGS10+DGS2 series ingested: the credit spread and "
+               "yield curve add nothing to the score";
+    return !hy ? "no BAMLH0A0HYM2 series ingested: the credit spread adds nothing to the score"
+               : "no T10Y2Y or DGS10+DGS2 series ingested: the curve adds nothing to the score";
+}
+
+/* Copies an aligned input, or says which series is missing. */
+static enum qd_code
+copy_input(const double *src, size_t n, double *out, const char *missing, struct qd_err *err)
+{
+    if (src == NULL)
+        return qd_err_set(err, QD_ENOTFOUND, "no %s observations ingested (ingest_%s)", missing,
+                          strncmp(missing, "CFTC", 4) == 0 ? "cot" : "macro");
+    memcpy(out, src, n * sizeof(double));
+    return QD_OK;
 }
 
 enum qd_code
 feat_compute(const struct feat_spec *f, const struct bar_series *s, const double *high,
-             const double *low, double *out, double *scratch, struct qd_err *err)
+             const double *low, const struct feat_inputs *in, double *out, double *scratch,
+             struct qd_err *err)
 {
+    static const struct feat_inputs none;
+    enum qd_code rc;
     const double *x = s->close;
     size_t n = s->n;
     double *t1 = scratch, *t2 = scratch + n;
+
+    if (in == NULL)
+        in = &none;
 
     switch (f->kind) {
     case FEAT_SMA:
@@ -174,15 +215,29 @@ feat_compute(const struct feat_spec *f, const struct bar_series *s, const double
         feat_trend_regime(x, n, f->a, out);
         break;
     case FEAT_VOL_REGIME:
-        feat_volatility_regime(x, NULL, n, &regime_defaults, out, t1);
+        feat_volatility_regime(x, in->vix, n, &regime_defaults, out, t1);
         break;
     case FEAT_RISK_REGIME:
-        feat_risk_regime(x, NULL, NULL, NULL, n, &regime_defaults, out, t1);
+        feat_risk_regime(x, in->vix, in->hy_oas, in->curve, n, &regime_defaults, out, t1);
         break;
-    case FEAT_NEEDS_DATA:
-        return qd_err_set(err, QD_EINVAL,
-                          "needs VIX, FRED or CFTC series, which are not ingested yet "
-                          "(ingest_vix / ingest_macro / ingest_cot)");
+    case FEAT_CURVE_SLOPE:
+        return copy_input(in->curve, n, out, "FRED T10Y2Y (or DGS10 and DGS2)", err);
+    case FEAT_CREDIT_SPREAD:
+        return copy_input(in->hy_oas, n, out, "FRED BAMLH0A0HYM2", err);
+    case FEAT_CREDIT_SPREAD_CHANGE:
+        if ((rc = copy_input(in->hy_oas, n, t1, "FRED BAMLH0A0HYM2", err)) != QD_OK)
+            return rc;
+        feat_change(t1, n, MACRO_SPREAD_CHANGE_BARS, out);
+        break;
+    case FEAT_RATE_MOMENTUM:
+        if ((rc = copy_input(in->dgs10, n, t1, "FRED DGS10", err)) != QD_OK)
+            return rc;
+        feat_change(t1, n, MACRO_RATE_MOMENTUM_BARS, out);
+        break;
+    case FEAT_COT_NET:
+        return copy_input(in->cot_net, n, out, "CFTC COT", err);
+    case FEAT_COT_NET_Z:
+        return copy_input(in->cot_net_z, n, out, "CFTC COT", err);
     }
     return QD_OK;
 }

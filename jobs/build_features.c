@@ -2,15 +2,17 @@
  * build_features: the seed's build_features_flow. For each symbol, reads its whole daily
  * history up to end_date (the lookback the indicators need), computes the named features
  * (default: feat_default_names) on raw or adjusted prices, and upserts the values of
- * [start_date, end_date]. A feature that cannot be computed (regimes, macro and positioning
- * need VIX/FRED/CFTC series that are not ingested yet) gets a per-feature error in the
- * result, never zeros. Worker thread.
+ * [start_date, end_date]. Macro and positioning features and the regimes read the VIX, FRED
+ * and CFTC series present (jobs/macro_inputs.h); a feature whose input is not ingested gets a
+ * per-feature error in the result, never zeros, and a regime on a documented fallback says so.
+ * Worker thread.
  */
 #include "common/date.h"
 #include "core/bar.h"
 #include "core/symbol.h"
 #include "features/catalog.h"
 #include "jobs/job.h"
+#include "jobs/macro_inputs.h"
 #include "storage/bars_db.h"
 #include "storage/features_db.h"
 #include "storage/pg.h"
@@ -26,7 +28,7 @@ enum qd_code
 build_features_validate(const json_t *params, struct qd_err *err)
 {
     static const char *const known[] = {"symbols", "names", "start_date", "end_date", "price",
-                                        NULL};
+                                        "cot_market", NULL};
     const json_t *syms = json_object_get(params, "symbols"), *names, *v, *price;
     struct feat_spec f;
     int32_t a, b;
@@ -55,6 +57,16 @@ build_features_validate(const json_t *params, struct qd_err *err)
                           (strcmp(json_string_value(price), "raw") != 0 &&
                            strcmp(json_string_value(price), "adjusted") != 0)))
         return qd_err_field(err, QD_EINVAL, "params.price", "price is \"raw\" or \"adjusted\"");
+    v = json_object_get(params, "cot_market");
+    if (v != NULL) {
+        const char *m = json_string_value(v);
+        bool ok = m != NULL && m[0] != '\0' && strlen(m) <= 16;
+        for (const char *q = m; ok && *q; q++)
+            ok = (*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z');
+        if (!ok)
+            return qd_err_field(err, QD_EINVAL, "params.cot_market",
+                                "cot_market is a CFTC contract market code such as \"13874A\"");
+    }
     names = json_object_get(params, "names");
     if (names != NULL) {
         if (!json_is_array(names) || json_array_size(names) == 0 || json_array_size(names) > 200)
@@ -82,6 +94,7 @@ build_features_run(struct job_ctx *ctx, const json_t *params, json_t **result, s
     size_t nnames = names ? json_array_size(names) : 0, i;
     json_t *out = json_array(), *sym;
     struct bar_series s;
+    struct macro_raw raw;
     int32_t a, b;
     long long total = 0;
     enum qd_code rc = QD_OK;
@@ -91,12 +104,16 @@ build_features_run(struct job_ctx *ctx, const json_t *params, json_t **result, s
             nnames++;
     job_param_date(params, "start_date", true, &a, err);
     job_param_date(params, "end_date", true, &b, err);
+    if ((rc = macro_raw_load(conn, b, json_string_value(json_object_get(params, "cot_market")),
+                             &raw, err)) != QD_OK)
+        return rc;
     bar_series_init(&s, 0);
     json_array_foreach(syms, i, sym)
     {
         const char *symbol = json_string_value(sym);
         json_t *row = json_pack("{s:s}", "symbol", symbol), *errors = json_object(), *notes = NULL;
         double *vals = NULL, *scratch = NULL, *hi = NULL, *lo = NULL;
+        struct macro_aligned ma = {0};
         int64_t version;
         long long written = 0;
         struct qd_err e = {0};
@@ -122,6 +139,12 @@ build_features_run(struct job_ctx *ctx, const json_t *params, json_t **result, s
             json_decref(errors);
             continue;
         }
+        if ((src = macro_align(&raw, s.day, s.n, &ma, err)) != QD_OK) {
+            json_decref(row);
+            json_decref(errors);
+            rc = src;
+            break;
+        }
         vals = malloc(s.n * sizeof(double));
         scratch = malloc(2 * s.n * sizeof(double));
         hi = malloc(s.n * sizeof(double));
@@ -139,14 +162,14 @@ build_features_run(struct job_ctx *ctx, const json_t *params, json_t **result, s
             struct feat_spec f;
             long long w = 0;
             if (feat_parse(name, &f, &e) != QD_OK ||
-                feat_compute(&f, &s, hi, lo, vals, scratch, &e) != QD_OK) {
+                feat_compute(&f, &s, hi, lo, &ma.in, vals, scratch, &e) != QD_OK) {
                 json_object_set_new(errors, name, json_string(e.msg));
                 continue;
             }
-            if (feat_fallback_note(&f)[0] != '\0') {
+            if (feat_fallback_note(&f, &ma.in)[0] != '\0') {
                 if (notes == NULL)
                     notes = json_object();
-                json_object_set_new(notes, name, json_string(feat_fallback_note(&f)));
+                json_object_set_new(notes, name, json_string(feat_fallback_note(&f, &ma.in)));
             }
             src = features_db_upsert(conn, symbol, name, s.day, vals, s.n, a, b, &w, &e);
             if (src != QD_OK) {
@@ -156,6 +179,7 @@ build_features_run(struct job_ctx *ctx, const json_t *params, json_t **result, s
             }
             written += w;
         }
+        macro_aligned_release(&ma);
         free(vals);
         free(scratch);
         free(hi);
@@ -173,10 +197,17 @@ build_features_run(struct job_ctx *ctx, const json_t *params, json_t **result, s
     }
     bar_series_release(&s);
     if (rc != QD_OK) {
+        macro_raw_release(&raw);
         json_decref(out);
         return rc;
     }
-    *result = json_pack("{s:o, s:I, s:I}", "symbols", out, "features", (json_int_t)nnames,
-                        "written", (json_int_t)total);
+    /* which inputs were found: observations (or reports) per series, up to end_date */
+    *result = json_pack("{s:o, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "symbols", out,
+                        "features", (json_int_t)nnames, "written", (json_int_t)total, "inputs",
+                        "VIX", (json_int_t)raw.vix.n, "VIXCLS", (json_int_t)raw.vixcls.n,
+                        "BAMLH0A0HYM2", (json_int_t)raw.hy.n, "T10Y2Y", (json_int_t)raw.t10y2y.n,
+                        "DGS10", (json_int_t)raw.dgs10.n, "DGS2", (json_int_t)raw.dgs2.n, "cot",
+                        (json_int_t)raw.cot.n);
+    macro_raw_release(&raw);
     return QD_OK;
 }

@@ -21,6 +21,7 @@
 #include "storage/bars_db.h"
 #include "storage/pg.h"
 #include "storage/runs_db.h"
+#include "jobs/macro_inputs.h"
 
 #include <openssl/evp.h>
 
@@ -943,6 +944,7 @@ struct sleeve_data {
     struct eq_prefix  pre;
     bool              has_pre;
     double           *svol, *skelly;
+    struct macro_aligned macro;     /* the risk regime's inputs on this symbol's days */
     struct eq_market  mk;
 };
 
@@ -954,13 +956,24 @@ sleeve_release(struct sleeve_data *d)
         eq_prefix_release(&d->pre);
     free(d->svol);
     free(d->skelly);
+    macro_aligned_release(&d->macro);
     bar_series_release(&d->s);
+}
+
+/* Hashes an aligned input (or its absence) into the run's data hash. */
+static void
+hash_input(EVP_MD_CTX *md, const char *name, const double *v, size_t n)
+{
+    EVP_DigestUpdate(md, name, strlen(name) + 1);
+    if (v != NULL)
+        EVP_DigestUpdate(md, v, n * sizeof(double));
 }
 
 /* Reads and prepares symbol i of params.symbols. */
 static enum qd_code
 sleeve_load(PGconn *conn, const json_t *params, size_t i, const struct bt_opts *o,
-            struct sleeve_data *d, EVP_MD_CTX *md, struct qd_err *err)
+            const struct macro_raw *raw, struct sleeve_data *d, EVP_MD_CTX *md,
+            struct qd_err *err)
 {
     const char *symbol = json_string_value(json_array_get(json_object_get(params, "symbols"), i));
     int32_t a, b;
@@ -1000,9 +1013,17 @@ sleeve_load(PGconn *conn, const json_t *params, size_t i, const struct bt_opts *
             return qd_err_set(err, QD_ENOMEM, "out of memory");
         eq_sizing_inputs(d->s.close, d->s.n, o->sizing_window, d->svol, d->skelly);
     }
+    if ((rc = macro_align(raw, d->s.day, d->s.n, &d->macro, err)) != QD_OK)
+        return rc;
+    /* the regime inputs are data the runs read: part of the data hash */
+    hash_input(md, "vix", d->macro.in.vix, d->s.n);
+    hash_input(md, "hy_oas", d->macro.in.hy_oas, d->s.n);
+    hash_input(md, "curve", d->macro.in.curve, d->s.n);
     d->mk = (struct eq_market){.n = d->s.n, .day = d->s.day, .open = d->s.open,
                                .close = d->s.close, .sizing_vol = d->svol,
-                               .sizing_kelly = d->skelly};
+                               .sizing_kelly = d->skelly, .regime_vix = d->macro.in.vix,
+                               .regime_hy = d->macro.in.hy_oas,
+                               .regime_curve = d->macro.in.curve};
     return QD_OK;
 }
 
@@ -1025,6 +1046,8 @@ equity_backtest_run(struct job_ctx *ctx, const json_t *params, json_t **result,
     char data_hash[65];
     json_t *runs = json_array(), *best = json_object();
     EVP_MD_CTX *md = EVP_MD_CTX_new();
+    struct macro_raw raw;
+    bool have_raw = false;
     enum qd_code rc;
 
     if (!sd || !sl || !weights || !names || !md) {
@@ -1037,9 +1060,16 @@ equity_backtest_run(struct job_ctx *ctx, const json_t *params, json_t **result,
         (rc = parse_weights(params, weights, err)) != QD_OK)
         goto out;
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    {
+        int32_t b;
+        job_param_date(params, "end_date", true, &b, err);
+        if ((rc = macro_raw_load(conn, b, NULL, &raw, err)) != QD_OK)
+            goto out;
+        have_raw = true;
+    }
     for (i = 0; i < nsym && rc == QD_OK; i++) {
         names[i] = json_string_value(json_array_get(syms, i));
-        rc = sleeve_load(conn, params, i, &o, &sd[i], md, err);
+        rc = sleeve_load(conn, params, i, &o, &raw, &sd[i], md, err);
         if (rc == QD_OK && eq_prefix_init(&sd[i].pre, &sd[i].mk, o.sim.risk_free_rate, err) ==
                                QD_OK) {
             sd[i].has_pre = true;
@@ -1109,5 +1139,7 @@ out:
     free(weights);
     free(names);
     free(pf.days);
+    if (have_raw)
+        macro_raw_release(&raw);
     return rc;
 }

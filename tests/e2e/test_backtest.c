@@ -617,6 +617,114 @@ START_TEST(features_built_and_served)
 }
 END_TEST
 
+/* The macro and positioning features and the regimes read the series present: rows put into
+ * macro_observations and cot_reports here as the ingestion jobs will write them. */
+START_TEST(macro_features_from_series)
+{
+    json_t *job, *bt;
+    char sql[1024];
+
+    ck_assert_int_eq(qt_sql_exec(dbinfo, "DELETE FROM macro_observations"), 0);
+    ck_assert_int_eq(qt_sql_exec(dbinfo, "DELETE FROM cot_reports"), 0);
+    /* business days 2014-2019: the curve +1 until 2017, then -0.5; HY OAS rising by 0.001 a
+     * day; DGS10 2 + 0.0005 a day; VIX 25; one missing HY value on 2018-03-01 */
+    ck_assert_int_eq(qt_sql_exec(dbinfo,
+        "INSERT INTO macro_observations (series_id, date, value) "
+        "SELECT s, d::date, CASE s WHEN 'T10Y2Y' THEN CASE WHEN d < '2017-01-01' THEN 1.0 "
+        "ELSE -0.5 END WHEN 'BAMLH0A0HYM2' THEN CASE WHEN d = '2018-03-01' THEN NULL "
+        "ELSE 4 + 0.001 * (d::date - '2014-01-01'::date) END "
+        "WHEN 'DGS10' THEN 2 + 0.0005 * (d::date - '2014-01-01'::date) ELSE 25 END "
+        "FROM generate_series('2014-01-01'::date, '2019-12-31', '1 day') d, "
+        "unnest(ARRAY['T10Y2Y', 'BAMLH0A0HYM2', 'DGS10', 'VIX']) s "
+        "WHERE extract(isodow FROM d) < 6"), 0);
+    /* weekly COT reports on Tuesdays: net non-commercial (600 + k - 400) / 1000 */
+    ck_assert_int_eq(qt_sql_exec(dbinfo,
+        "INSERT INTO cot_reports (market, report_date, open_interest, noncomm_long, "
+        "noncomm_short) SELECT '13874A', d::date, 1000, "
+        "600 + ((d::date - '2013-12-31'::date) / 7) % 50, 400 "
+        "FROM generate_series('2013-12-31'::date, '2019-12-31', '7 days') d"), 0);
+    job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\"],\"names\":"
+                  "[\"curve_slope\",\"credit_spread\",\"credit_spread_change\",\"rate_momentum\","
+                  "\"cot_net_noncommercial\",\"cot_net_noncommercial_z\",\"risk_regime\","
+                  "\"volatility_regime\"],\"start_date\":\"2017-01-01\","
+                  "\"end_date\":\"2019-12-31\"}}",
+                  "succeeded");
+    bt = json_array_get(json_object_get(json_object_get(job, "result"), "symbols"), 0);
+    ck_assert_msg(json_object_get(bt, "feature_errors") == NULL, "%s",
+                  json_dumps(json_object_get(bt, "feature_errors"), 0));
+    ck_assert_ptr_null(json_object_get(bt, "feature_fallbacks"));   /* VIX, HY, curve there */
+    ck_assert_int_gt(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(job, "result"), "inputs"), "cot")),
+                     300);
+    /* every stored value is the series as of the bar: the latest non-missing observation
+     * dated at least one day before it (FRED), PostgreSQL computing the expectation */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM features f WHERE f.symbol = 'BT' AND f.name = '%s' AND "
+             "f.value IS DISTINCT FROM (SELECT value FROM macro_observations m WHERE "
+             "m.series_id = '%s' AND m.value IS NOT NULL AND m.date <= f.ts - 1 "
+             "ORDER BY m.date DESC LIMIT 1)", "curve_slope", "T10Y2Y");
+    ck_assert_int_eq(qt_sql_int(dbinfo, sql), 0);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM features f WHERE f.symbol = 'BT' AND f.name = '%s' AND "
+             "f.value IS DISTINCT FROM (SELECT value FROM macro_observations m WHERE "
+             "m.series_id = '%s' AND m.value IS NOT NULL AND m.date <= f.ts - 1 "
+             "ORDER BY m.date DESC LIMIT 1)", "credit_spread", "BAMLH0A0HYM2");
+    ck_assert_int_eq(qt_sql_int(dbinfo, sql), 0);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = "
+                                        "'curve_slope' AND ts >= '2017-01-03' AND value <> -0.5"),
+                     0);
+    /* the bar after the missing HY value (2018-03-01) has the one before it, never 0 */
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM features f JOIN "
+                                        "macro_observations m ON m.series_id = 'BAMLH0A0HYM2' "
+                                        "AND m.date = '2018-02-28' WHERE f.symbol = 'BT' AND "
+                                        "f.name = 'credit_spread' AND f.ts = '2018-03-02' AND "
+                                        "f.value = m.value"),
+                     1);
+    /* COT: Tuesday's report is used from Friday on */
+    ck_assert_int_eq(qt_sql_int(dbinfo,
+        "SELECT count(*) FROM features f WHERE f.symbol = 'BT' AND f.name = "
+        "'cot_net_noncommercial' AND f.value IS DISTINCT FROM (SELECT (noncomm_long - "
+        "noncomm_short)::float8 / open_interest FROM cot_reports c WHERE c.report_date <= "
+        "f.ts - 3 ORDER BY c.report_date DESC LIMIT 1)"), 0);
+    ck_assert_int_gt(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = "
+                                        "'cot_net_noncommercial_z'"),
+                     600);
+    /* VIX 25: volatility regime 2 everywhere; risk at least 1 (VIX), and 2+ once inverted */
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = "
+                                        "'volatility_regime' AND value <> 2"),
+                     0);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = "
+                                        "'risk_regime' AND value < 2 AND ts >= '2017-01-04'"),
+                     0);
+    /* credit_spread_change is the 21-bar change: HY rises 0.001 a calendar day */
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE name = "
+                                        "'credit_spread_change' AND (value < 0.025 OR "
+                                        "value > 0.045)"),
+                     0);
+    json_decref(job);
+    /* the risk filter of a backtest reads the same inputs: level >= 1 everywhere (VIX 25), so
+     * max_level 0 never holds a position */
+    job = run_job("{\"type\":\"equity_backtest\",\"params\":{\"symbols\":[\"BT\"],"
+                  "\"start_date\":\"2015-01-01\",\"end_date\":\"2019-12-31\","
+                  "\"experiment_name\":\"risk-off\",\"strategy_configs\":[{\"momentum\":"
+                  "{\"sma_crossover\":{\"fast\":5,\"slow\":20}},\"regime_aware\":"
+                  "{\"risk_regime_filter\":{\"max_level\":0}}}]}}",
+                  "succeeded");
+    {
+        json_t *best = json_object_get(json_object_get(job, "result"), "best");
+        const char *k;
+        json_t *v, *m = NULL;
+        json_object_foreach(best, k, v) m = json_object_get(v, "metrics");
+        ck_assert_ptr_nonnull(m);
+        ck_assert(json_number_value(json_object_get(m, "exposure")) == 0);
+        ck_assert(json_number_value(json_object_get(m, "num_trades")) == 0);
+    }
+    json_decref(job);
+    ck_assert_int_eq(qt_sql_exec(dbinfo, "DELETE FROM macro_observations"), 0);
+    ck_assert_int_eq(qt_sql_exec(dbinfo, "DELETE FROM cot_reports"), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -632,6 +740,7 @@ main(void)
     tcase_add_loop_test(tc, bad_params_name_the_field, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, no_bars_fails_clearly);
     tcase_add_test(tc, features_built_and_served);
+    tcase_add_test(tc, macro_features_from_series);
     tcase_add_test(tc, rsi_bollinger_and_combo);
     tcase_add_test(tc, sizing_modes_end_to_end);
     tcase_add_test(tc, long_short_runs);
