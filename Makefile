@@ -128,9 +128,21 @@ bench-deps:
 unit: $(BUILD)/unit-tests
 	CK_TIMEOUT_MULTIPLIER=$(if $(SAN),4,1) $(BUILD)/unit-tests
 
+# Fake data-source servers (tests/fakes/): libmicrohttpd, loopback only; the e2e suites start
+# them ($(BUILD)/fakes/<name>, QUANTD_FAKES_DIR).
+FAKE_SRC := $(wildcard tests/fakes/*.c)
+FAKE_BIN := $(FAKE_SRC:tests/fakes/%.c=$(BUILD)/fakes/%)
+$(BUILD)/fakes/%: tests/fakes/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CSTD) -D_DEFAULT_SOURCE $(WARN) -g -O1 $(filter -fsanitize=%,$(CFLAGS)) \
+	    $(filter -fsanitize=%,$(LDFLAGS)) -o $@ $< \
+	    $(shell pkg-config --cflags --libs libmicrohttpd 2>/dev/null) -pthread -lm
+
 # End-to-end: the real daemon over HTTP against a private PostgreSQL (var/pg-test).
-e2e: $(BUILD)/quantd $(E2E_BIN)
-	QUANTD_BIN=$(BUILD)/quantd MODE=$(MODE) sh tests/e2e/run.sh $(E2E_BIN)
+e2e: $(BUILD)/quantd $(E2E_BIN) $(FAKE_BIN)
+	QUANTD_BIN=$(BUILD)/quantd QUANTD_FAKES_DIR=$(BUILD)/fakes MODE=$(MODE) \
+	    sh tests/e2e/run.sh $(E2E_BIN)
 
 # openapi.yaml: lint offline with a pinned npm linter, and compare with the route table.
 lint: $(BUILD)/quantd
@@ -153,15 +165,18 @@ fuzz-run: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 	@for f in $^; do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz-corpus/$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus/$$n \
-	        tests/fuzz/corpus/$${n#fuzz_} 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done" || exit 1; done
+	        tests/fuzz/corpus/$${n#fuzz_} > $(BUILD)/fuzz-$$n.log 2>&1; st=$$?; \
+	    grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done" $(BUILD)/fuzz-$$n.log; \
+	    if [ $$st -ne 0 ]; then echo "$$n: crashed (exit $$st), see $(BUILD)/fuzz-$$n.log"; exit 1; fi; done
 $(BUILD)/fuzz/%: $(OBJ)/tests/fuzz/%.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # The daemon under valgrind memcheck through the end-to-end suites (slow; not part of check).
-valgrind: all $(E2E_BIN)
-	QUANTD_BIN=tests/e2e/valgrind-quantd.sh CK_TIMEOUT_MULTIPLIER=4 sh tests/e2e/run.sh $(E2E_BIN)
+valgrind: all $(E2E_BIN) $(FAKE_BIN)
+	QUANTD_BIN=tests/e2e/valgrind-quantd.sh QUANTD_FAKES_DIR=$(BUILD)/fakes \
+	    CK_TIMEOUT_MULTIPLIER=4 sh tests/e2e/run.sh $(E2E_BIN)
 	CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    --error-exitcode=99 $(BUILD)/unit-tests
 

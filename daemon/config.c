@@ -72,6 +72,21 @@ static const struct cfg_opt cfg_opts[] = {
     {"jobs.backoff_max_ms", CFG_UINT, OFF(backoff_max_ms), .def_n = 300000, .min = 1,
      .max = 86400000},
     {"jobs.scheduler_ms", CFG_UINT, OFF(scheduler_ms), .def_n = 1000, .min = 10, .max = 60000},
+    {"feeds.fred.base_url", CFG_STR, OFF(feed_fred_url), .def_s = "https://api.stlouisfed.org",
+     .env = "QUANTD_FEED_FRED_URL"},
+    {"feeds.fred.api_key_file", CFG_STR, OFF(feed_fred_key_file), .def_s = ""},
+    {"feeds.cboe.base_url", CFG_STR, OFF(feed_cboe_url), .def_s = "https://cdn.cboe.com",
+     .env = "QUANTD_FEED_CBOE_URL"},
+    {"feeds.connect_timeout_ms", CFG_UINT, OFF(feed_connect_timeout_ms), .def_n = 10000,
+     .min = 100, .max = 600000},
+    {"feeds.timeout_ms", CFG_UINT, OFF(feed_timeout_ms), .def_n = 60000, .min = 100,
+     .max = 3600000},
+    {"feeds.max_mb", CFG_UINT, OFF(feed_max_mb), .def_n = 256, .min = 1, .max = 4096},
+    {"feeds.retries", CFG_UINT, OFF(feed_retries), .def_n = 4, .min = 0, .max = 20},
+    {"feeds.retry_base_ms", CFG_UINT, OFF(feed_retry_base_ms), .def_n = 500, .min = 1,
+     .max = 600000},
+    {"feeds.retry_max_ms", CFG_UINT, OFF(feed_retry_max_ms), .def_n = 30000, .min = 1,
+     .max = 3600000},
 };
 
 #define FIELD(c, o, T) ((T *)((char *)(c) + (o)->off))
@@ -220,6 +235,21 @@ find_opt(const char *key)
 }
 
 static enum qd_code
+set_key(struct qd_config *c, const char *path, const char *key, json_t *v,
+        struct qd_err *err)
+{
+    const struct cfg_opt *o = find_opt(key);
+    enum qd_code rc;
+
+    if (o == NULL)
+        return qd_err_field(err, QD_EINVAL, key, "%s: unknown key \"%s\"", path, key);
+    rc = set_from_json(c, o, v, err);
+    if (rc != QD_OK)
+        qd_err_prefix(err, path);
+    return rc;
+}
+
+static enum qd_code
 load_file(struct qd_config *c, const char *path, struct qd_err *err)
 {
     json_error_t je;
@@ -243,18 +273,23 @@ load_file(struct qd_config *c, const char *path, struct qd_err *err)
         json_object_foreach(sec, k, v)
         {
             char key[128];
-            const struct cfg_opt *o;
             snprintf(key, sizeof(key), "%s.%s", sname, k);
-            o = find_opt(key);
-            if (o == NULL) {
-                rc = qd_err_field(err, QD_EINVAL, key, "%s: unknown key \"%s\"", path, key);
-                break;
+            if (json_is_object(v) && find_opt(key) == NULL) {
+                /* a subsection: "feeds": {"fred": {"base_url": ...}} */
+                const char *k2;
+                json_t *v2;
+                json_object_foreach(v, k2, v2)
+                {
+                    char key2[192];
+                    snprintf(key2, sizeof(key2), "%s.%s", key, k2);
+                    if ((rc = set_key(c, path, key2, v2, err)) != QD_OK)
+                        break;
+                }
+            } else {
+                rc = set_key(c, path, key, v, err);
             }
-            rc = set_from_json(c, o, v, err);
-            if (rc != QD_OK) {
-                qd_err_prefix(err, path);
+            if (rc != QD_OK)
                 break;
-            }
         }
         if (rc != QD_OK)
             break;

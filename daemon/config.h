@@ -40,6 +40,16 @@ struct qd_config {
     unsigned backoff_base_ms;
     unsigned backoff_max_ms;
     unsigned scheduler_ms;
+    /* feeds (feeds/feeds.h): base URLs, timeouts, caps, retries, credentials */
+    char    *feed_fred_url;
+    char    *feed_fred_key_file;    /* FRED_API_KEY in the environment wins */
+    char    *feed_cboe_url;
+    unsigned feed_connect_timeout_ms;
+    unsigned feed_timeout_ms;
+    unsigned feed_max_mb;
+    unsigned feed_retries;
+    unsigned feed_retry_base_ms;
+    unsigned feed_retry_max_ms;
 };
 
 /* Fills defaults, reads path (NULL: the default /etc/quantd/quantd.json if it exists), then

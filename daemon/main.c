@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "daemon/config.h"
 #include "daemon/sd_notify.h"
+#include "feeds/feeds.h"
 #include "jobs/runner.h"
 #include "storage/migrate.h"
 #include "storage/pg.h"
@@ -422,6 +423,34 @@ out:
     return rc;
 }
 
+/* The data-source clients' settings, with the credentials read once here (environment first,
+ * then a 0600 file). A credential file others can read stops the start. */
+static int
+configure_feeds(const struct qd_config *cfg)
+{
+    struct feeds_settings fs = {
+        .http = {.connect_timeout_ms = cfg->feed_connect_timeout_ms,
+                 .timeout_ms = cfg->feed_timeout_ms,
+                 .max_bytes = (size_t)cfg->feed_max_mb << 20,
+                 .retries = cfg->feed_retries,
+                 .retry_base_ms = cfg->feed_retry_base_ms,
+                 .retry_max_ms = cfg->feed_retry_max_ms},
+    };
+    struct qd_err err;
+
+    snprintf(fs.fred_url, sizeof(fs.fred_url), "%s", cfg->feed_fred_url);
+    snprintf(fs.cboe_url, sizeof(fs.cboe_url), "%s", cfg->feed_cboe_url);
+    if (feeds_secret("FRED_API_KEY", cfg->feed_fred_key_file, fs.fred_key, sizeof(fs.fred_key),
+                     &err) != QD_OK ||
+        feeds_configure(&fs, &err) != QD_OK) {
+        QD_LOG(QD_LOG_ERR, "feeds: %s", err.msg);
+        return -1;
+    }
+    if (fs.fred_key[0] == '\0')
+        QD_LOG(QD_LOG_NOTICE, "feeds: no FRED API key (FRED_API_KEY): ingest_macro will fail");
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -492,7 +521,7 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "token") == 0) {
         rc = cmd_token(&a, nrest, rest);
     } else if (strcmp(cmd, "serve") == 0 && nrest == 0) {
-        rc = serve(&a);
+        rc = configure_feeds(&a.cfg) == 0 ? serve(&a) : 1;
     } else {
         usage(stderr);
         rc = 2;

@@ -14,6 +14,8 @@ job_validate_fn equity_backtest_validate;
 job_run_fn equity_backtest_run;
 job_validate_fn build_features_validate;
 job_run_fn build_features_run;
+job_validate_fn ingest_macro_validate, ingest_vix_validate;
+job_run_fn ingest_macro_run, ingest_vix_run;
 
 static const struct job_type registry[] = {
     {"ingest_equity", "daily OHLCV bars for symbols into the bars table (source: synthetic)",
@@ -22,6 +24,10 @@ static const struct job_type registry[] = {
      equity_backtest_validate, equity_backtest_run},
     {"build_features", "technical indicators per symbol into the features table",
      build_features_validate, build_features_run},
+    {"ingest_macro", "FRED series observations into macro_observations (default: the macro factors' series)",
+     ingest_macro_validate, ingest_macro_run},
+    {"ingest_vix", "the CBOE VIX daily close history into macro_observations as series VIX",
+     ingest_vix_validate, ingest_vix_run},
 };
 
 const struct job_type *

@@ -1,6 +1,8 @@
 /* Macro and COT SQL (see macro_db.h). Worker threads. */
 #include "storage/macro_db.h"
 #include "storage/pg.h"
+#include "common/buf.h"
+#include "common/date.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -80,4 +82,95 @@ cot_db_net_share(PGconn *c, const char *market, int32_t to, struct macro_series 
                     "FROM cot_reports WHERE market = $1 "
                     "AND report_date <= '1970-01-01'::date + $2::int4 ORDER BY report_date",
                     market, to, out, err);
+}
+
+enum qd_code
+macro_db_upsert(PGconn *c, const char *series_id, const int32_t *days, const double *values,
+                size_t n, long long *written, struct qd_err *err)
+{
+    const char *p[1] = {series_id};
+    struct qd_buf rows = QD_BUF_INIT(0);
+    PGresult *res;
+    enum qd_code rc = QD_OK;
+
+    *written = 0;
+    for (size_t i = 0; i < n && rc == QD_OK; i++) {
+        char d[16];
+        qd_date_format(days[i], d);
+        if (isfinite(values[i]))
+            rc = qd_buf_printf(&rows, "%s\t%.17g\n", d, values[i]);
+        else
+            rc = qd_buf_printf(&rows, "%s\t\\N\n", d);      /* missing: NULL, never 0 */
+    }
+    if (rc != QD_OK) {
+        qd_buf_release(&rows);
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
+    }
+    rc = pg_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    if (rc == QD_OK)
+        rc = pg_exec(c,
+                     "CREATE TEMP TABLE IF NOT EXISTS macro_stage (date date, value float8) "
+                     "ON COMMIT DELETE ROWS",
+                     0, NULL, PGRES_COMMAND_OK, NULL, err);
+    if (rc == QD_OK && rows.len > 0) {
+        res = PQexec(c, "COPY macro_stage (date, value) FROM STDIN");
+        rc = pg_check(c, res, PGRES_COPY_IN, err);
+        PQclear(res);
+        if (rc == QD_OK && (PQputCopyData(c, rows.data, (int)rows.len) != 1 ||
+                            PQputCopyEnd(c, NULL) != 1))
+            rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed");
+        while ((res = PQgetResult(c)) != NULL) {
+            if (rc == QD_OK)
+                rc = pg_check(c, res, PGRES_COMMAND_OK, err);
+            PQclear(res);
+        }
+        if (rc == QD_OK)
+            rc = pg_exec(c,
+                         "INSERT INTO macro_observations AS m (series_id, date, value) "
+                         "SELECT $1, date, value FROM macro_stage "
+                         "ON CONFLICT (series_id, date) DO UPDATE SET value = excluded.value, "
+                         "updated_at = now() WHERE m.value IS DISTINCT FROM excluded.value",
+                         1, p, PGRES_COMMAND_OK, &res, err);
+        if (rc == QD_OK) {
+            *written = strtoll(PQcmdTuples(res), NULL, 10);
+            PQclear(res);
+        }
+    }
+    if (rc == QD_OK)
+        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    else
+        PQclear(PQexec(c, "ROLLBACK"));
+    qd_buf_release(&rows);
+    return rc;
+}
+
+enum qd_code
+macro_db_json(PGconn *c, const char *series_id, int32_t start, int32_t end, char **json,
+              struct qd_err *err)
+{
+    char a[16] = "-infinity", b[16] = "infinity";
+    const char *p[3] = {series_id, a, b};
+    PGresult *res;
+    enum qd_code rc;
+
+    if (start != INT32_MIN)
+        qd_date_format(start, a);
+    if (end != INT32_MAX)
+        qd_date_format(end, b);
+    rc = pg_exec(c,
+                 "SELECT CASE WHEN EXISTS (SELECT 1 FROM macro_observations WHERE series_id = $1) "
+                 "THEN json_build_object('series_id', $1::text, 'observations', coalesce(("
+                 "SELECT json_agg(json_build_object('date', to_char(date, 'YYYY-MM-DD'), "
+                 "'value', value) ORDER BY date) FROM macro_observations WHERE series_id = $1 "
+                 "AND date >= $2::date AND date <= $3::date), '[]'::json)) END",
+                 3, p, PGRES_TUPLES_OK, &res, err);
+    if (rc != QD_OK)
+        return rc;
+    if (PQgetisnull(res, 0, 0)) {
+        PQclear(res);
+        return qd_err_set(err, QD_ENOTFOUND, "no observations of series %s", series_id);
+    }
+    *json = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return *json ? QD_OK : qd_err_set(err, QD_ENOMEM, "out of memory");
 }

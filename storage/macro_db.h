@@ -29,4 +29,16 @@ enum qd_code macro_db_read(PGconn *c, const char *series_id, int32_t to, struct 
 enum qd_code cot_db_net_share(PGconn *c, const char *market, int32_t to,
                               struct macro_series *out, struct qd_err *err);
 
+/* Upserts a series' observations (NaN stored as NULL: missing) in one transaction: COPY into a
+ * staging table, then insert or update the rows whose value changed (a FRED revision).
+ * *written gets the rows inserted or changed. */
+enum qd_code macro_db_upsert(PGconn *c, const char *series_id, const int32_t *days,
+                             const double *values, size_t n, long long *written,
+                             struct qd_err *err);
+
+/* {"series_id", "observations": [{"date", "value": number|null}, …]} for dates in
+ * [start, end] (INT32_MIN / INT32_MAX: open); QD_ENOTFOUND when the series has no rows at all. */
+enum qd_code macro_db_json(PGconn *c, const char *series_id, int32_t start, int32_t end,
+                           char **json, struct qd_err *err);
+
 #endif

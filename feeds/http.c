@@ -1,0 +1,179 @@
+/*
+ * libcurl GET with retries for the market-data clients (see http.h). One easy handle per
+ * attempt: simple, and the clients make few, large requests. Any thread (CURLOPT_NOSIGNAL;
+ * curl_global_init ran in feeds_configure).
+ */
+#define _DEFAULT_SOURCE
+#include "feeds/http.h"
+
+#include <curl/curl.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct sink {
+    char  *data;
+    size_t len, cap, max;
+    bool   too_big;
+};
+
+static size_t
+on_data(char *p, size_t size, size_t nmemb, void *arg)
+{
+    struct sink *s = arg;
+    size_t n = size * nmemb;
+
+    if (s->len + n > s->max) {
+        s->too_big = true;
+        return 0;                   /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 64 * 1024;
+        char *d;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        if ((d = realloc(s->data, cap)) == NULL)
+            return 0;
+        s->data = d;
+        s->cap = cap;
+    }
+    memcpy(s->data + s->len, p, n);
+    s->len += n;
+    s->data[s->len] = '\0';
+    return n;
+}
+
+/* Sleeps ms in slices, polling stop; false when stopped. */
+static bool
+nap(unsigned ms, feed_stop_fn *stop, void *arg)
+{
+    while (ms > 0) {
+        unsigned step = ms < 50 ? ms : 50;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
+        if (stop != NULL && stop(arg))
+            return false;
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return stop == NULL || !stop(arg);
+}
+
+/* The wait before attempt k + 1: full jitter over an exponential ceiling, or the server's
+ * Retry-After when it gave one (both capped at retry_max_ms). */
+static unsigned
+backoff_ms(const struct feed_http_opts *o, unsigned k, long retry_after_s)
+{
+    unsigned long ceil = o->retry_base_ms;
+
+    if (retry_after_s > 0) {
+        unsigned long ms = (unsigned long)retry_after_s * 1000UL;
+        return (unsigned)(ms < o->retry_max_ms ? ms : o->retry_max_ms);
+    }
+    for (unsigned i = 0; i < k && ceil < o->retry_max_ms; i++)
+        ceil *= 2;
+    if (ceil > o->retry_max_ms)
+        ceil = o->retry_max_ms;
+    return (unsigned)(ceil / 2 + arc4random_uniform((uint32_t)(ceil / 2 + 1)));
+}
+
+/* Whether a transport error may heal by retrying. */
+static bool
+transient_curl(CURLcode c)
+{
+    switch (c) {
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+enum qd_code
+feed_get(const struct feed_http_opts *o, const char *url, const char *shown, feed_check_fn *check,
+         void *check_arg, feed_stop_fn *stop, void *stop_arg, struct feed_response *r,
+         struct qd_err *err)
+{
+    char why[320] = "";
+
+    memset(r, 0, sizeof(*r));
+    for (unsigned k = 0;; k++) {
+        CURL *h = curl_easy_init();
+        struct sink s = {.max = o->max_bytes};
+        char errbuf[CURL_ERROR_SIZE] = "";
+        long retry_after = 0;
+        const char *ct = NULL;
+        CURLcode cc;
+        bool again = false;
+
+        if (h == NULL)
+            return qd_err_set(err, QD_ENOMEM, "out of memory");
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");         /* gzip, deflate, br */
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_USERAGENT,
+                         "Mozilla/5.0 (X11; Linux x86_64) quantd/0.1");  /* CDNs refuse bare clients */
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        cc = curl_easy_perform(h);
+        r->attempts = k + 1;
+        if (cc == CURLE_OK) {
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+            curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
+            curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+            snprintf(r->content_type, sizeof(r->content_type), "%s", ct ? ct : "");
+        }
+        curl_easy_cleanup(h);
+        free(r->body);
+        r->body = s.data ? s.data : strdup("");
+        r->len = s.len;
+        if (r->body == NULL)
+            return qd_err_set(err, QD_ENOMEM, "out of memory");
+        if (s.too_big)
+            return qd_err_set(err, QD_ETOOBIG, "%s: the response is larger than %zu bytes",
+                              shown, o->max_bytes);
+        if (cc != CURLE_OK) {
+            if (!transient_curl(cc))
+                return qd_err_set(err, QD_EINVAL, "%s: %s", shown,
+                                  errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            snprintf(why, sizeof(why), "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            again = true;
+        } else if (r->status == 429 || r->status >= 500) {
+            snprintf(why, sizeof(why), "HTTP %ld", r->status);
+            again = true;
+        } else if (r->status >= 200 && r->status < 300 && check != NULL) {
+            struct qd_err ce = {0};
+            enum qd_code rc = check(r, check_arg, &ce);
+            if (rc == QD_ETRANSIENT) {
+                snprintf(why, sizeof(why), "%s", ce.msg);
+                again = true;
+            } else if (rc != QD_OK) {
+                *err = ce;
+                return rc;
+            }
+        }
+        if (!again)
+            return QD_OK;
+        if (k >= o->retries)
+            return qd_err_set(err, QD_ETRANSIENT, "%s: %s (after %u attempts)", shown, why, k + 1);
+        if (!nap(backoff_ms(o, k, retry_after), stop, stop_arg))
+            return qd_err_set(err, QD_ECANCELED, "cancelled");
+    }
+}

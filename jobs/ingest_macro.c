@@ -1,0 +1,206 @@
+/*
+ * ingest_macro (FRED series observations) and ingest_vix (the CBOE VIX close history) into
+ * macro_observations (docs/feeds.md). One series failing does not fail the others: the result
+ * lists per-series outcomes. When every series failed, the job fails with the first error; as
+ * transient (the runner retries it with backoff) when every failure may heal (timeouts, 429,
+ * 5xx after the client's own retries). Upserts: a re-run writes nothing new. Worker thread.
+ */
+#include "common/date.h"
+#include "feeds/cboe.h"
+#include "feeds/fred.h"
+#include "jobs/job.h"
+#include "storage/macro_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+job_validate_fn ingest_macro_validate, ingest_vix_validate;
+job_run_fn ingest_macro_run, ingest_vix_run;
+
+/* The series ingest_macro fetches when params.series is absent: the macro factors' inputs. */
+static const char *const default_series[] = {"DGS10",  "DGS2",    "DGS3MO",   "T10Y2Y",
+                                              "BAMLH0A0HYM2", "VIXCLS", "FEDFUNDS", "CPIAUCSL",
+                                              "UNRATE", NULL};
+
+static enum qd_code
+dates(const json_t *params, int32_t *a, int32_t *b, struct qd_err *err)
+{
+    enum qd_code rc;
+
+    *a = INT32_MIN;
+    *b = INT32_MAX;
+    /* both optional: QD_ENOTFOUND says absent (open end) */
+    if ((rc = job_param_date(params, "start_date", false, a, err)) != QD_OK &&
+        rc != QD_ENOTFOUND)
+        return rc;
+    if ((rc = job_param_date(params, "end_date", false, b, err)) != QD_OK && rc != QD_ENOTFOUND)
+        return rc;
+    if (*b < *a)
+        return qd_err_field(err, QD_EINVAL, "params.end_date", "end_date is before start_date");
+    return QD_OK;
+}
+
+enum qd_code
+ingest_macro_validate(const json_t *params, struct qd_err *err)
+{
+    static const char *const known[] = {"series", "start_date", "end_date", NULL};
+    const json_t *series = json_object_get(params, "series"), *v;
+    int32_t a, b;
+    size_t i;
+    enum qd_code rc;
+
+    if ((rc = job_param_known(params, known, err)) != QD_OK ||
+        (rc = dates(params, &a, &b, err)) != QD_OK)
+        return rc;
+    if (series == NULL)
+        return QD_OK;
+    if (!json_is_array(series) || json_array_size(series) == 0 || json_array_size(series) > 200)
+        return qd_err_field(err, QD_EINVAL, "params.series", "series is 1-200 FRED series ids");
+    json_array_foreach(series, i, v)
+    {
+        if (!json_is_string(v) || !fred_series_id_valid(json_string_value(v))) {
+            char field[48];
+            snprintf(field, sizeof(field), "params.series[%zu]", i);
+            return qd_err_field(err, QD_EINVAL, field,
+                                "a FRED series id: 1-64 of A-Z, 0-9 and _, e.g. \"DGS10\"");
+        }
+    }
+    return QD_OK;
+}
+
+static bool
+stop_cb(void *arg)
+{
+    return job_should_stop(arg);
+}
+
+/* Stores one fetched series; fills the outcome row. */
+static enum qd_code
+store(struct job_ctx *ctx, const char *id, const struct feed_series *s, int32_t a, int32_t b,
+      json_t *row, struct qd_err *err)
+{
+    long long written = 0;
+    size_t from = 0, to = s->n;
+    char first[16] = "", last[16] = "";
+    enum qd_code rc;
+
+    /* the CBOE file is the whole history: keep the requested range */
+    while (from < to && s->day[from] < a)
+        from++;
+    while (to > from && s->day[to - 1] > b)
+        to--;
+    rc = macro_db_upsert((PGconn *)job_conn(ctx), id, s->day + from, s->value + from, to - from,
+                         &written, err);
+    if (rc != QD_OK)
+        return rc;
+    if (to > from) {
+        qd_date_format(s->day[from], first);
+        qd_date_format(s->day[to - 1], last);
+    }
+    json_object_set_new(row, "rows", json_integer((json_int_t)(to - from)));
+    json_object_set_new(row, "written", json_integer(written));
+    json_object_set_new(row, "first", to > from ? json_string(first) : json_null());
+    json_object_set_new(row, "last", to > from ? json_string(last) : json_null());
+    return QD_OK;
+}
+
+enum qd_code
+ingest_macro_run(struct job_ctx *ctx, const json_t *params, json_t **result, struct qd_err *err)
+{
+    const json_t *series = json_object_get(params, "series");
+    size_t n = series ? json_array_size(series) : 0, ok = 0, transient = 0;
+    json_t *out = json_array();
+    int32_t a, b;
+    enum qd_code rc = QD_OK;
+
+    if (series == NULL)
+        while (default_series[n])
+            n++;
+    dates(params, &a, &b, err);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = series ? json_string_value(json_array_get(series, i)) : default_series[i];
+        json_t *row = json_pack("{s:s}", "series_id", id);
+        struct feed_series s;
+        struct qd_err e = {0};
+        enum qd_code src;
+
+        if (job_should_stop(ctx)) {
+            json_decref(row);
+            rc = qd_err_set(err, QD_ECANCELED, "cancelled");
+            break;
+        }
+        job_progress(ctx, (double)i / (double)n, "%s", id);
+        src = fred_fetch(id, a, b, stop_cb, ctx, &s, &e);
+        if (src == QD_OK) {
+            src = store(ctx, id, &s, a, b, row, &e);
+            if (src == QD_EDB_RETRY || src == QD_ETIMEOUT) {
+                feed_series_release(&s);
+                json_decref(row);
+                rc = qd_err_set(err, src, "%s: %s", id, e.msg);
+                break;
+            }
+        }
+        feed_series_release(&s);
+        if (src == QD_ECANCELED) {
+            json_decref(row);
+            rc = qd_err_set(err, QD_ECANCELED, "cancelled");
+            break;
+        }
+        if (src == QD_OK) {
+            ok++;
+        } else {
+            transient += src == QD_ETRANSIENT;
+            json_object_set_new(row, "error", json_string(e.msg));
+        }
+        json_array_append_new(out, row);
+    }
+    if (rc == QD_OK && ok == 0 && n > 0) {
+        /* nothing was fetched: the job fails (for now, when every failure may heal) */
+        rc = qd_err_set(err, transient == n ? QD_ETRANSIENT : QD_EINVAL, "%s%s: %s",
+                        transient == n ? "every series failed for now; " : "",
+                        json_string_value(json_object_get(json_array_get(out, 0), "series_id")),
+                        json_string_value(json_object_get(json_array_get(out, 0), "error")));
+    }
+    if (rc != QD_OK) {
+        json_decref(out);
+        return rc;
+    }
+    *result = json_pack("{s:o, s:I, s:I}", "series", out, "ok", (json_int_t)ok, "failed",
+                        (json_int_t)(n - ok));
+    return QD_OK;
+}
+
+enum qd_code
+ingest_vix_validate(const json_t *params, struct qd_err *err)
+{
+    static const char *const known[] = {"start_date", "end_date", NULL};
+    int32_t a, b;
+    enum qd_code rc;
+
+    if ((rc = job_param_known(params, known, err)) != QD_OK)
+        return rc;
+    return dates(params, &a, &b, err);
+}
+
+enum qd_code
+ingest_vix_run(struct job_ctx *ctx, const json_t *params, json_t **result, struct qd_err *err)
+{
+    struct feed_series s;
+    json_t *row = json_pack("{s:s}", "series_id", "VIX");
+    int32_t a, b;
+    enum qd_code rc;
+
+    dates(params, &a, &b, err);
+    job_progress(ctx, 0.1, "downloading the CBOE VIX history");
+    rc = cboe_fetch_vix(stop_cb, ctx, &s, err);
+    if (rc == QD_OK)
+        rc = store(ctx, "VIX", &s, a, b, row, err);
+    feed_series_release(&s);
+    if (rc != QD_OK) {
+        json_decref(row);
+        return rc;
+    }
+    *result = row;
+    return QD_OK;
+}

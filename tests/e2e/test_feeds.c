@@ -1,0 +1,427 @@
+/*
+ * End-to-end: the real FRED and CBOE clients (libcurl) against the fake servers of
+ * tests/fakes/fake_feeds.c, through the daemon's ingest_macro and ingest_vix jobs: stored rows
+ * (missing values as NULL), paging, GET /v1/macro and /v1/vix, and the failure modes — 429
+ * and 5xx then success (retried), a rejected key and an unknown series (not retried, named,
+ * the key never echoed), a slow answer past the timeout, truncated JSON, an HTML page, a 403,
+ * and CSV quirks (BOM, header only, a repeated date).
+ */
+#define _GNU_SOURCE
+#include "tests/lib/harness.h"
+
+#include <check.h>
+#include <jansson.h>
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GOOD_KEY "abcdefghijklmnopqrstuvwxyz012345"
+#define BAD_KEY "zyxwvutsrqponmlkjihgfedcba543210"
+
+static char dbinfo[512];
+static pid_t fake_pid;
+static int fake_port;
+static struct qt_daemon d;
+
+static void
+fake_start(void)
+{
+    const char *dir = getenv("QUANTD_FAKES_DIR");
+    char bin[512], portfile[512];
+    FILE *f = NULL;
+
+    snprintf(bin, sizeof(bin), "%s/fake_feeds", dir ? dir : "build/fakes");
+    snprintf(portfile, sizeof(portfile), "build/fake_feeds.%d.port", (int)getpid());
+    unlink(portfile);
+    fake_pid = fork();
+    ck_assert(fake_pid >= 0);
+    if (fake_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execl(bin, bin, portfile, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 200 && (f = fopen(portfile, "r")) == NULL; i++) {
+        struct timespec ts = {0, 25 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(f != NULL, "the fake server did not start (%s)", bin);
+    ck_assert(fscanf(f, "%d", &fake_port) == 1);
+    fclose(f);
+    unlink(portfile);
+}
+
+static void
+setup(void)
+{
+    fake_start();
+}
+
+static void
+teardown(void)
+{
+    if (fake_pid > 0) {
+        kill(fake_pid, SIGTERM);
+        waitpid(fake_pid, NULL, 0);
+    }
+}
+
+/* A daemon on a fresh database (so that it writes its bootstrap admin token) whose FRED and
+ * CBOE base URLs select the fake's mode; short timeouts and retries. */
+static void
+start(const char *mode, const char *key, unsigned timeout_ms, unsigned retries)
+{
+    char cfg[1024];
+
+    ck_assert(qt_db_create("e2e_feeds", dbinfo, sizeof(dbinfo)) == 0);
+
+    if (key)
+        setenv("FRED_API_KEY", key, 1);
+    else
+        unsetenv("FRED_API_KEY");
+    snprintf(cfg, sizeof(cfg),
+             "{\"jobs\": {\"workers\": 1, \"poll_ms\": 50, \"max_attempts\": 1},"
+             " \"feeds\": {\"fred\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"},"
+             " \"cboe\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"}, \"timeout_ms\": %u,"
+             " \"connect_timeout_ms\": 1000, \"retries\": %u, \"retry_base_ms\": 50,"
+             " \"retry_max_ms\": 1500}}",
+             fake_port, mode, fake_port, mode, timeout_ms, retries);
+    ck_assert(qt_daemon_start(&d, dbinfo, cfg) == 0);
+}
+
+static void
+stop(void)
+{
+    int st = -1;
+
+    ck_assert(qt_daemon_signal_wait(&d, SIGTERM, 20000, &st) == 0);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Submits and waits; the finished job (status want). */
+static json_t *
+job(const char *body, const char *want)
+{
+    struct qt_resp r;
+    json_t *j;
+
+    ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", body, &r), 0);
+    ck_assert_msg(r.status == 202, "status %ld: %s", r.status, r.body);
+    j = qt_wait_job(&d, json_integer_value(json_object_get(r.json, "id")), 60000);
+    qt_resp_free(&r);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_msg(strcmp(json_string_value(json_object_get(j, "status")), want) == 0,
+                  "job %s: %s / %s", json_string_value(json_object_get(j, "status")),
+                  json_dumps(json_object_get(j, "error"), 0),
+                  json_dumps(json_object_get(j, "result"), 0));
+    return j;
+}
+
+/* How many requests the fake saw for (mode, key). */
+static long
+fake_count(const char *mode, const char *key)
+{
+    struct qt_daemon f = {.port = fake_port};
+    struct qt_resp r;
+    char path[160];
+    long n;
+
+    snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d", fake_port);
+    snprintf(path, sizeof(path), "/stats?mode=%s&key=%s", mode, key);
+    ck_assert_int_eq(qt_http(&f, "GET", path, NULL, NULL, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    n = strtol(r.body, NULL, 10);
+    qt_resp_free(&r);
+    return n;
+}
+
+static const char *
+err_msg(json_t *j)
+{
+    return json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+}
+
+/* The job JSON and the daemon log never hold the key. */
+static void
+key_not_leaked(json_t *j, const char *key)
+{
+    char *dump = json_dumps(j, 0), cmd[1024];
+    int st;
+
+    ck_assert_ptr_null(strstr(dump, key));
+    free(dump);
+    snprintf(cmd, sizeof(cmd), "grep -q '%s' '%s'", key, d.log_path);
+    st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "the key is in the daemon log");
+}
+
+START_TEST(fred_rows_missing_values_and_reads)
+{
+    json_t *j, *s0;
+    struct qt_resp r;
+    json_t *obs;
+
+    start("ok", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"DGS10\",\"T10Y2Y\"],"
+            "\"start_date\":\"2020-01-01\",\"end_date\":\"2020-12-31\"}}",
+            "succeeded");
+    s0 = json_array_get(json_object_get(json_object_get(j, "result"), "series"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(s0, "rows")), 262);  /* 2020 weekdays */
+    ck_assert_str_eq(json_string_value(json_object_get(s0, "first")), "2020-01-01");
+    key_not_leaked(j, GOOD_KEY);
+    json_decref(j);
+    /* FRED's "." is NULL (New Year's Day, a Wednesday), never 0; values as served */
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM macro_observations WHERE "
+                                        "series_id = 'DGS10' AND value IS NULL"),
+                     2);   /* Jan 1 and Dec 25 (Jul 4 2020 is a Saturday: no row) */
+    ck_assert_int_eq(qt_sql_int(dbinfo,
+                                "SELECT count(*) FROM macro_observations WHERE series_id = "
+                                "'DGS10' AND value IS NOT NULL AND abs(value - round((4 + "
+                                "sin((date - '2000-01-01'::date) / 200.0))::numeric, 2)) > 1e-9"),
+                     0);
+    /* a re-run changes nothing */
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"DGS10\"],"
+            "\"start_date\":\"2020-01-01\",\"end_date\":\"2020-12-31\"}}",
+            "succeeded");
+    s0 = json_array_get(json_object_get(json_object_get(j, "result"), "series"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(s0, "written")), 0);
+    json_decref(j);
+
+    ck_assert_int_eq(qt_get(&d, "/v1/macro/DGS10?start=2020-01-01&end=2020-01-03", &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    obs = json_object_get(r.json, "observations");
+    ck_assert_int_eq((int)json_array_size(obs), 3);
+    ck_assert(json_is_null(json_object_get(json_array_get(obs, 0), "value")));
+    ck_assert(json_is_number(json_object_get(json_array_get(obs, 1), "value")));
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(obs, 2), "date")),
+                     "2020-01-03");
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/macro/NOSUCH", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/macro/dgs10", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/macro/DGS10?start=2020-13-01", &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
+                     "start");
+    qt_resp_free(&r);
+    /* bad params are refused before anything runs */
+    ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", "{\"type\":\"ingest_macro\",\"params\":"
+                                                  "{\"series\":[\"DGS10\",\"bad id\"]}}",
+                                  &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
+                     "params.series[1]");
+    qt_resp_free(&r);
+    stop();
+}
+END_TEST
+
+START_TEST(fred_paging_follows_offsets)
+{
+    json_t *j, *s0;
+
+    start("paged", GOOD_KEY, 10000, 2);
+    /* the fake pages by 1,000: the whole 2000-2024 history takes several requests */
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"BAMLH0A0HYM2\"]}}", "succeeded");
+    s0 = json_array_get(json_object_get(json_object_get(j, "result"), "series"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(s0, "rows")),
+                     qt_sql_int(dbinfo, "SELECT count(*) FROM generate_series('2000-01-03'::date, "
+                                        "'2024-12-31', '1 day') d WHERE extract(isodow FROM d) "
+                                        "< 6"));
+    ck_assert_int_ge(fake_count("paged", "BAMLH0A0HYM2"), 7);
+    json_decref(j);
+    stop();
+}
+END_TEST
+
+START_TEST(fred_retries_429_and_5xx)
+{
+    json_t *j;
+
+    start("429once", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"DGS2\"],"
+            "\"start_date\":\"2021-01-01\",\"end_date\":\"2021-01-31\"}}",
+            "succeeded");
+    ck_assert_int_eq(fake_count("429once", "DGS2"), 2);       /* 429, then the data */
+    json_decref(j);
+    stop();
+    start("500once", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"DGS3MO\"],"
+            "\"start_date\":\"2021-01-01\",\"end_date\":\"2021-01-31\"}}",
+            "succeeded");
+    ck_assert_int_eq(fake_count("500once", "DGS3MO"), 2);
+    json_decref(j);
+    stop();
+    /* always 5xx: the attempts run out and the job says why */
+    start("500always", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"DGS3MO\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "HTTP 500"));
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "after 3 attempts"));
+    ck_assert_int_eq(fake_count("500always", "DGS3MO"), 3);
+    key_not_leaked(j, GOOD_KEY);
+    json_decref(j);
+    stop();
+}
+END_TEST
+
+START_TEST(fred_refusals_are_not_retried)
+{
+    json_t *j, *rows;
+
+    start("ok", BAD_KEY, 5000, 3);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"UNRATE\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "FRED_API_KEY"));
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "not registered"));
+    ck_assert_int_eq(fake_count("ok", "UNRATE"), 1);          /* not retried */
+    key_not_leaked(j, BAD_KEY);
+    json_decref(j);
+    stop();
+    /* no key at all: refused before any request */
+    start("ok", NULL, 5000, 3);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"FEDFUNDS\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "FRED_API_KEY"));
+    ck_assert_int_eq(fake_count("ok", "FEDFUNDS"), 0);
+    json_decref(j);
+    stop();
+    /* an unknown series fails alone; the others are stored */
+    start("ok", GOOD_KEY, 5000, 3);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"NOSUCH\",\"CPIAUCSL\"],"
+            "\"start_date\":\"2010-01-01\",\"end_date\":\"2010-12-31\"}}",
+            "succeeded");
+    rows = json_object_get(json_object_get(j, "result"), "series");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(rows, 0),
+                                                                   "error")),
+                                 "no series NOSUCH"));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 1), "rows")), 12);
+    ck_assert_int_eq(fake_count("ok", "NOSUCH"), 1);
+    json_decref(j);
+    stop();
+}
+END_TEST
+
+/* A failed fetch keeps nothing. */
+static void
+nothing_kept(void)
+{
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM macro_observations"), 0);
+}
+
+START_TEST(fred_bad_answers)
+{
+    json_t *j;
+
+    /* slower than the timeout: retried once, then the job fails naming the timeout */
+    start("slow", GOOD_KEY, 800, 1);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"DGS10\"]}}", "failed");
+    ck_assert_msg(strcasestr(err_msg(j), "timeout") || strcasestr(err_msg(j), "timed out"),
+                  "%s", err_msg(j));
+    ck_assert_int_eq(fake_count("slow", "DGS10"), 2);
+    json_decref(j);
+    nothing_kept();
+    stop();
+    start("truncated", GOOD_KEY, 5000, 1);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"DGS10\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "not JSON"));
+    ck_assert_int_eq(fake_count("truncated", "DGS10"), 2);
+    json_decref(j);
+    nothing_kept();
+    stop();
+    start("html", GOOD_KEY, 5000, 1);
+    j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"DGS10\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "HTML"));
+    json_decref(j);
+    nothing_kept();
+    stop();
+}
+END_TEST
+
+START_TEST(cboe_vix_history)
+{
+    json_t *j;
+    struct qt_resp r;
+
+    start("ok", GOOD_KEY, 10000, 1);
+    j = job("{\"type\":\"ingest_vix\",\"params\":{\"start_date\":\"2020-01-01\","
+            "\"end_date\":\"2020-12-31\"}}",
+            "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "result"), "rows")),
+                     262);
+    json_decref(j);
+    ck_assert_int_eq(qt_sql_int(dbinfo,
+                                "SELECT count(*) FROM macro_observations WHERE series_id = 'VIX' "
+                                "AND abs(value - round((20 + 8 * sin((date - "
+                                "'1990-01-01'::date) / 90.0))::numeric, 6)) > 1e-9"),
+                     0);
+    ck_assert_int_eq(qt_get(&d, "/v1/vix?start=2020-01-02&end=2020-01-03", &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "series_id")), "VIX");
+    ck_assert_int_eq((int)json_array_size(json_object_get(r.json, "observations")), 2);
+    qt_resp_free(&r);
+    stop();
+    start("bom", GOOD_KEY, 10000, 1);
+    j = job("{\"type\":\"ingest_vix\",\"params\":{\"start_date\":\"2021-01-01\","
+            "\"end_date\":\"2021-01-31\"}}",
+            "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "result"), "rows")),
+                     21);
+    json_decref(j);
+    stop();
+    start("headeronly", GOOD_KEY, 10000, 1);
+    j = job("{\"type\":\"ingest_vix\",\"params\":{}}", "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "result"), "rows")),
+                     0);
+    json_decref(j);
+    stop();
+    /* a repeated date fails the whole file with its line, and nothing of it is kept */
+    start("dup", GOOD_KEY, 10000, 1);
+    j = job("{\"type\":\"ingest_vix\",\"params\":{\"start_date\":\"2024-01-01\"}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "repeated"));
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "line "));
+    json_decref(j);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM macro_observations WHERE "
+                                        "series_id = 'VIX' AND date >= '2024-01-01'"),
+                     0);
+    stop();
+    /* the CDN's 403 page: final, not retried */
+    start("forbidden", GOOD_KEY, 10000, 3);
+    j = job("{\"type\":\"ingest_vix\",\"params\":{}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "403"));
+    ck_assert_int_eq(fake_count("forbidden", "vix"), 1);
+    json_decref(j);
+    stop();
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("feeds");
+    TCase *tc = tcase_create("feeds");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, fred_rows_missing_values_and_reads);
+    tcase_add_test(tc, fred_paging_follows_offsets);
+    tcase_add_test(tc, fred_retries_429_and_5xx);
+    tcase_add_test(tc, fred_refusals_are_not_retried);
+    tcase_add_test(tc, fred_bad_answers);
+    tcase_add_test(tc, cboe_vix_history);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
