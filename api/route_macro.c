@@ -1,7 +1,8 @@
-/* GET /v1/macro/{series_id}?start=&end= and GET /v1/vix?start=&end= (the CBOE VIX close,
- * stored as macro series VIX by ingest_vix). Loop thread; the _db function on a DB worker. */
+/* GET /v1/macro/{series_id}?start=&end=, GET /v1/vix?start=&end= (the CBOE VIX close,
+ * stored as macro series VIX by ingest_vix) and GET /v1/cot/{market}?start=&end=. Loop thread; the _db function on a DB worker. */
 #include "api/api_int.h"
 #include "common/date.h"
+#include "feeds/cftc.h"
 #include "feeds/fred.h"
 #include "storage/macro_db.h"
 
@@ -10,10 +11,12 @@
 
 void api_macro_get(struct api_req *r);
 void api_vix_get(struct api_req *r);
+void api_cot_get(struct api_req *r);
 
 struct macro_get {
-    char    series_id[72];
+    char    series_id[72];          /* or the COT market */
     int32_t start, end;
+    bool    cot;
 };
 
 static void
@@ -22,13 +25,14 @@ macro_db(struct api_req *r, PGconn *conn)
     struct macro_get *g = r->ctx;
     char *json = NULL;
     struct qd_err err;
-    enum qd_code rc = macro_db_json(conn, g->series_id, g->start, g->end, &json, &err);
+    enum qd_code rc = g->cot ? cot_db_json(conn, g->series_id, g->start, g->end, &json, &err)
+                             : macro_db_json(conn, g->series_id, g->start, g->end, &json, &err);
 
     api_reply_db(r, rc, 200, json, &err);
 }
 
 static void
-serve_series(struct api_req *r, const char *id)
+serve_series(struct api_req *r, const char *id, bool cot)
 {
     struct macro_get *g = calloc(1, sizeof(*g));
     const char *v;
@@ -40,6 +44,7 @@ serve_series(struct api_req *r, const char *id)
     r->ctx = g;
     r->ctx_free = free;
     snprintf(g->series_id, sizeof(g->series_id), "%s", id);
+    g->cot = cot;
     g->start = INT32_MIN;
     g->end = INT32_MAX;
     if ((v = api_query(r, "start")) != NULL && !qd_date_parse(v, strlen(v), &g->start)) {
@@ -65,11 +70,23 @@ api_macro_get(struct api_req *r)
                   "no series \"%.64s\" (series ids are A-Z, 0-9 and _)", r->params[0]);
         return;
     }
-    serve_series(r, r->params[0]);
+    serve_series(r, r->params[0], false);
 }
 
 void
 api_vix_get(struct api_req *r)
 {
-    serve_series(r, "VIX");
+    serve_series(r, "VIX", false);
+}
+
+void
+api_cot_get(struct api_req *r)
+{
+    if (!cftc_market_valid(r->params[0])) {
+        api_error(r, 404, "not_found", NULL,
+                  "no market \"%.16s\" (CFTC contract market codes are 0-9 and A-Z)",
+                  r->params[0]);
+        return;
+    }
+    serve_series(r, r->params[0], true);
 }

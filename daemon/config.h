@@ -44,6 +44,8 @@ struct qd_config {
     char    *feed_fred_url;
     char    *feed_fred_key_file;    /* FRED_API_KEY in the environment wins */
     char    *feed_cboe_url;
+    char    *feed_cftc_url;
+    char    *feed_cftc_dataset;
     unsigned feed_connect_timeout_ms;
     unsigned feed_timeout_ms;
     unsigned feed_max_mb;

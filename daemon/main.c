@@ -440,6 +440,12 @@ configure_feeds(const struct qd_config *cfg)
 
     snprintf(fs.fred_url, sizeof(fs.fred_url), "%s", cfg->feed_fred_url);
     snprintf(fs.cboe_url, sizeof(fs.cboe_url), "%s", cfg->feed_cboe_url);
+    snprintf(fs.cftc_url, sizeof(fs.cftc_url), "%s", cfg->feed_cftc_url);
+    snprintf(fs.cftc_dataset, sizeof(fs.cftc_dataset), "%s", cfg->feed_cftc_dataset);
+    if (strlen(fs.cftc_dataset) != 9 || fs.cftc_dataset[4] != '-') {
+        QD_LOG(QD_LOG_ERR, "feeds.cftc.dataset: a Socrata dataset id such as 6dca-aqww");
+        return -1;
+    }
     if (feeds_secret("FRED_API_KEY", cfg->feed_fred_key_file, fs.fred_key, sizeof(fs.fred_key),
                      &err) != QD_OK ||
         feeds_configure(&fs, &err) != QD_OK) {

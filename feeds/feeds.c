@@ -18,6 +18,8 @@ static struct feeds_settings settings = {
              .retries = 4, .retry_base_ms = 500, .retry_max_ms = 30000},
     .fred_url = "https://api.stlouisfed.org",
     .cboe_url = "https://cdn.cboe.com",
+    .cftc_url = "https://publicreporting.cftc.gov",
+    .cftc_dataset = "6dca-aqww",
 };
 
 enum qd_code

@@ -33,6 +33,8 @@ struct feeds_settings {
     char fred_url[512];             /* base, e.g. https://api.stlouisfed.org */
     char fred_key[128];             /* "" when none: FRED jobs fail naming FRED_API_KEY */
     char cboe_url[512];
+    char cftc_url[512];             /* Socrata base, e.g. https://publicreporting.cftc.gov */
+    char cftc_dataset[32];          /* "6dca-aqww": legacy futures only */
 };
 
 /* Copies s; curl_global_init. Call on the main thread before starting workers. */

@@ -1,12 +1,13 @@
 /*
  * ingest_macro (FRED series observations) and ingest_vix (the CBOE VIX close history) into
- * macro_observations (docs/feeds.md). One series failing does not fail the others: the result
+ * macro_observations, ingest_cot (CFTC legacy COT reports) into cot_reports (docs/feeds.md). One series failing does not fail the others: the result
  * lists per-series outcomes. When every series failed, the job fails with the first error; as
  * transient (the runner retries it with backoff) when every failure may heal (timeouts, 429,
  * 5xx after the client's own retries). Upserts: a re-run writes nothing new. Worker thread.
  */
 #include "common/date.h"
 #include "feeds/cboe.h"
+#include "feeds/cftc.h"
 #include "feeds/fred.h"
 #include "jobs/job.h"
 #include "storage/macro_db.h"
@@ -15,8 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-job_validate_fn ingest_macro_validate, ingest_vix_validate;
-job_run_fn ingest_macro_run, ingest_vix_run;
+job_validate_fn ingest_macro_validate, ingest_vix_validate, ingest_cot_validate;
+job_run_fn ingest_macro_run, ingest_vix_run, ingest_cot_run;
+
+/* The COT markets ingest_cot fetches when params.markets is absent (CFTC contract market
+ * codes): E-mini S&P 500, 10-year T-note, VIX futures, gold, crude oil (WTI). */
+static const char *const default_markets[] = {"13874A", "043602", "1170E1", "088691", "067651",
+                                              NULL};
 
 /* The series ingest_macro fetches when params.series is absent: the macro factors' inputs. */
 static const char *const default_series[] = {"DGS10",  "DGS2",    "DGS3MO",   "T10Y2Y",
@@ -202,5 +208,136 @@ ingest_vix_run(struct job_ctx *ctx, const json_t *params, json_t **result, struc
         return rc;
     }
     *result = row;
+    return QD_OK;
+}
+
+enum qd_code
+ingest_cot_validate(const json_t *params, struct qd_err *err)
+{
+    static const char *const known[] = {"markets", "start_date", "end_date", NULL};
+    const json_t *markets = json_object_get(params, "markets"), *v;
+    int32_t a, b;
+    size_t i;
+    enum qd_code rc;
+
+    if ((rc = job_param_known(params, known, err)) != QD_OK ||
+        (rc = dates(params, &a, &b, err)) != QD_OK)
+        return rc;
+    if (markets == NULL)
+        return QD_OK;
+    if (!json_is_array(markets) || json_array_size(markets) == 0 ||
+        json_array_size(markets) > 100)
+        return qd_err_field(err, QD_EINVAL, "params.markets",
+                            "markets is 1-100 CFTC contract market codes");
+    json_array_foreach(markets, i, v)
+    {
+        if (!json_is_string(v) || !cftc_market_valid(json_string_value(v))) {
+            char field[48];
+            snprintf(field, sizeof(field), "params.markets[%zu]", i);
+            return qd_err_field(err, QD_EINVAL, field,
+                                "a CFTC contract market code (1-16 of 0-9, A-Z), e.g. \"13874A\"");
+        }
+    }
+    return QD_OK;
+}
+
+/* Stores one market's reports; fills the outcome row. */
+static enum qd_code
+store_cot(struct job_ctx *ctx, const char *market, const struct cot_rows *r, json_t *row,
+          struct qd_err *err)
+{
+    struct cot_db_row *rows = calloc(r->n + 1, sizeof(*rows));
+    long long written = 0;
+    char first[16] = "", last[16] = "";
+    enum qd_code rc;
+
+    if (rows == NULL)
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->n; i++)
+        rows[i] = (struct cot_db_row){.day = r->row[i].day, .name = r->row[i].name,
+                                      .open_interest = r->row[i].open_interest,
+                                      .noncomm_long = r->row[i].noncomm_long,
+                                      .noncomm_short = r->row[i].noncomm_short,
+                                      .noncomm_spread = r->row[i].noncomm_spread,
+                                      .comm_long = r->row[i].comm_long,
+                                      .comm_short = r->row[i].comm_short};
+    rc = cot_db_upsert((PGconn *)job_conn(ctx), market, rows, r->n, &written, err);
+    free(rows);
+    if (rc != QD_OK)
+        return rc;
+    if (r->n > 0) {
+        qd_date_format(r->row[0].day, first);
+        qd_date_format(r->row[r->n - 1].day, last);
+        json_object_set_new(row, "market_name", json_string(r->row[0].name));
+    }
+    json_object_set_new(row, "rows", json_integer((json_int_t)r->n));
+    json_object_set_new(row, "written", json_integer(written));
+    json_object_set_new(row, "first", r->n ? json_string(first) : json_null());
+    json_object_set_new(row, "last", r->n ? json_string(last) : json_null());
+    return QD_OK;
+}
+
+enum qd_code
+ingest_cot_run(struct job_ctx *ctx, const json_t *params, json_t **result, struct qd_err *err)
+{
+    const json_t *markets = json_object_get(params, "markets");
+    size_t n = markets ? json_array_size(markets) : 0, ok = 0, transient = 0;
+    json_t *out = json_array();
+    int32_t a, b;
+    enum qd_code rc = QD_OK;
+
+    if (markets == NULL)
+        while (default_markets[n])
+            n++;
+    dates(params, &a, &b, err);
+    for (size_t i = 0; i < n; i++) {
+        const char *m = markets ? json_string_value(json_array_get(markets, i))
+                                : default_markets[i];
+        json_t *row = json_pack("{s:s}", "market", m);
+        struct cot_rows r;
+        struct qd_err e = {0};
+        enum qd_code src;
+
+        if (job_should_stop(ctx)) {
+            json_decref(row);
+            rc = qd_err_set(err, QD_ECANCELED, "cancelled");
+            break;
+        }
+        job_progress(ctx, (double)i / (double)n, "%s", m);
+        src = cftc_fetch(m, a, b, stop_cb, ctx, &r, &e);
+        if (src == QD_OK) {
+            src = store_cot(ctx, m, &r, row, &e);
+            if (src == QD_EDB_RETRY || src == QD_ETIMEOUT) {
+                cot_rows_release(&r);
+                json_decref(row);
+                rc = qd_err_set(err, src, "%s: %s", m, e.msg);
+                break;
+            }
+        }
+        cot_rows_release(&r);
+        if (src == QD_ECANCELED) {
+            json_decref(row);
+            rc = qd_err_set(err, QD_ECANCELED, "cancelled");
+            break;
+        }
+        if (src == QD_OK) {
+            ok++;
+        } else {
+            transient += src == QD_ETRANSIENT;
+            json_object_set_new(row, "error", json_string(e.msg));
+        }
+        json_array_append_new(out, row);
+    }
+    if (rc == QD_OK && ok == 0 && n > 0)
+        rc = qd_err_set(err, transient == n ? QD_ETRANSIENT : QD_EINVAL, "%s%s: %s",
+                        transient == n ? "every market failed for now; " : "",
+                        json_string_value(json_object_get(json_array_get(out, 0), "market")),
+                        json_string_value(json_object_get(json_array_get(out, 0), "error")));
+    if (rc != QD_OK) {
+        json_decref(out);
+        return rc;
+    }
+    *result = json_pack("{s:o, s:I, s:I}", "markets", out, "ok", (json_int_t)ok, "failed",
+                        (json_int_t)(n - ok));
     return QD_OK;
 }

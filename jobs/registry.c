@@ -14,8 +14,8 @@ job_validate_fn equity_backtest_validate;
 job_run_fn equity_backtest_run;
 job_validate_fn build_features_validate;
 job_run_fn build_features_run;
-job_validate_fn ingest_macro_validate, ingest_vix_validate;
-job_run_fn ingest_macro_run, ingest_vix_run;
+job_validate_fn ingest_macro_validate, ingest_vix_validate, ingest_cot_validate;
+job_run_fn ingest_macro_run, ingest_vix_run, ingest_cot_run;
 
 static const struct job_type registry[] = {
     {"ingest_equity", "daily OHLCV bars for symbols into the bars table (source: synthetic)",
@@ -28,6 +28,8 @@ static const struct job_type registry[] = {
      ingest_macro_validate, ingest_macro_run},
     {"ingest_vix", "the CBOE VIX daily close history into macro_observations as series VIX",
      ingest_vix_validate, ingest_vix_run},
+    {"ingest_cot", "CFTC legacy COT reports (net speculative positioning) into cot_reports",
+     ingest_cot_validate, ingest_cot_run},
 };
 
 const struct job_type *

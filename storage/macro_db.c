@@ -174,3 +174,128 @@ macro_db_json(PGconn *c, const char *series_id, int32_t start, int32_t end, char
     PQclear(res);
     return *json ? QD_OK : qd_err_set(err, QD_ENOMEM, "out of memory");
 }
+
+/* Appends a count for COPY text: \N when absent. */
+static enum qd_code
+copy_count(struct qd_buf *b, int64_t v, const char *sep)
+{
+    return v < 0 ? qd_buf_printf(b, "\\N%s", sep)
+                 : qd_buf_printf(b, "%lld%s", (long long)v, sep);
+}
+
+enum qd_code
+cot_db_upsert(PGconn *c, const char *market, const struct cot_db_row *rows, size_t n,
+              long long *written, struct qd_err *err)
+{
+    const char *p[1] = {market};
+    struct qd_buf b = QD_BUF_INIT(0);
+    PGresult *res;
+    enum qd_code rc = QD_OK;
+
+    *written = 0;
+    for (size_t i = 0; i < n && rc == QD_OK; i++) {
+        char d[16];
+        qd_date_format(rows[i].day, d);
+        rc = qd_buf_printf(&b, "%s\t", d);
+        /* market names are plain text; tabs, newlines and backslashes cannot come through the
+         * parser's JSON strings unescaped here, so drop them */
+        for (const char *q = rows[i].name; rc == QD_OK && *q; q++)
+            if (*q != '\t' && *q != '\n' && *q != '\r' && *q != '\\')
+                rc = qd_buf_append(&b, q, 1);
+        if (rc == QD_OK)
+            rc = qd_buf_puts(&b, "\t");
+        if (rc == QD_OK) rc = copy_count(&b, rows[i].open_interest, "\t");
+        if (rc == QD_OK) rc = copy_count(&b, rows[i].noncomm_long, "\t");
+        if (rc == QD_OK) rc = copy_count(&b, rows[i].noncomm_short, "\t");
+        if (rc == QD_OK) rc = copy_count(&b, rows[i].noncomm_spread, "\t");
+        if (rc == QD_OK) rc = copy_count(&b, rows[i].comm_long, "\t");
+        if (rc == QD_OK) rc = copy_count(&b, rows[i].comm_short, "\n");
+    }
+    if (rc != QD_OK) {
+        qd_buf_release(&b);
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
+    }
+    rc = pg_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    if (rc == QD_OK)
+        rc = pg_exec(c,
+                     "CREATE TEMP TABLE IF NOT EXISTS cot_stage (report_date date, market_name "
+                     "text, open_interest bigint, noncomm_long bigint, noncomm_short bigint, "
+                     "noncomm_spread bigint, comm_long bigint, comm_short bigint) "
+                     "ON COMMIT DELETE ROWS",
+                     0, NULL, PGRES_COMMAND_OK, NULL, err);
+    if (rc == QD_OK && b.len > 0) {
+        res = PQexec(c, "COPY cot_stage FROM STDIN");
+        rc = pg_check(c, res, PGRES_COPY_IN, err);
+        PQclear(res);
+        if (rc == QD_OK &&
+            (PQputCopyData(c, b.data, (int)b.len) != 1 || PQputCopyEnd(c, NULL) != 1))
+            rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed");
+        while ((res = PQgetResult(c)) != NULL) {
+            if (rc == QD_OK)
+                rc = pg_check(c, res, PGRES_COMMAND_OK, err);
+            PQclear(res);
+        }
+        if (rc == QD_OK)
+            rc = pg_exec(c,
+                         "INSERT INTO cot_reports AS r (market, report_date, market_name, "
+                         "open_interest, noncomm_long, noncomm_short, noncomm_spread, comm_long, "
+                         "comm_short) SELECT $1, report_date, market_name, open_interest, "
+                         "noncomm_long, noncomm_short, noncomm_spread, comm_long, comm_short "
+                         "FROM cot_stage ON CONFLICT (market, report_date) DO UPDATE SET "
+                         "market_name = excluded.market_name, open_interest = "
+                         "excluded.open_interest, noncomm_long = excluded.noncomm_long, "
+                         "noncomm_short = excluded.noncomm_short, noncomm_spread = "
+                         "excluded.noncomm_spread, comm_long = excluded.comm_long, comm_short = "
+                         "excluded.comm_short, updated_at = now() WHERE (r.market_name, "
+                         "r.open_interest, r.noncomm_long, r.noncomm_short, r.noncomm_spread, "
+                         "r.comm_long, r.comm_short) IS DISTINCT FROM (excluded.market_name, "
+                         "excluded.open_interest, excluded.noncomm_long, excluded.noncomm_short, "
+                         "excluded.noncomm_spread, excluded.comm_long, excluded.comm_short)",
+                         1, p, PGRES_COMMAND_OK, &res, err);
+        if (rc == QD_OK) {
+            *written = strtoll(PQcmdTuples(res), NULL, 10);
+            PQclear(res);
+        }
+    }
+    if (rc == QD_OK)
+        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    else
+        PQclear(PQexec(c, "ROLLBACK"));
+    qd_buf_release(&b);
+    return rc;
+}
+
+enum qd_code
+cot_db_json(PGconn *c, const char *market, int32_t start, int32_t end, char **json,
+            struct qd_err *err)
+{
+    char a[16] = "-infinity", b[16] = "infinity";
+    const char *p[3] = {market, a, b};
+    PGresult *res;
+    enum qd_code rc;
+
+    if (start != INT32_MIN)
+        qd_date_format(start, a);
+    if (end != INT32_MAX)
+        qd_date_format(end, b);
+    rc = pg_exec(c,
+                 "SELECT CASE WHEN EXISTS (SELECT 1 FROM cot_reports WHERE market = $1) THEN "
+                 "json_build_object('market', $1::text, 'reports', coalesce((SELECT json_agg("
+                 "json_build_object('date', to_char(report_date, 'YYYY-MM-DD'), 'market_name', "
+                 "market_name, 'open_interest', open_interest, 'noncomm_long', noncomm_long, "
+                 "'noncomm_short', noncomm_short, 'noncomm_spread', noncomm_spread, "
+                 "'comm_long', comm_long, 'comm_short', comm_short, 'net_noncomm_share', "
+                 "CASE WHEN open_interest > 0 THEN (noncomm_long - noncomm_short)::float8 / "
+                 "open_interest END) ORDER BY report_date) FROM cot_reports WHERE market = $1 "
+                 "AND report_date >= $2::date AND report_date <= $3::date), '[]'::json)) END",
+                 3, p, PGRES_TUPLES_OK, &res, err);
+    if (rc != QD_OK)
+        return rc;
+    if (PQgetisnull(res, 0, 0)) {
+        PQclear(res);
+        return qd_err_set(err, QD_ENOTFOUND, "no COT reports of market %s", market);
+    }
+    *json = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return *json ? QD_OK : qd_err_set(err, QD_ENOMEM, "out of memory");
+}

@@ -41,4 +41,21 @@ enum qd_code macro_db_upsert(PGconn *c, const char *series_id, const int32_t *da
 enum qd_code macro_db_json(PGconn *c, const char *series_id, int32_t start, int32_t end,
                            char **json, struct qd_err *err);
 
+/* One COT report for cot_db_upsert (the counts of feeds/cftc.h; -1 = absent, stored NULL). */
+struct cot_db_row {
+    int32_t     day;
+    const char *name;
+    int64_t     open_interest, noncomm_long, noncomm_short, noncomm_spread, comm_long,
+                comm_short;
+};
+/* Upserts a market's reports (a revision updates the row) in one transaction; *written gets
+ * the rows inserted or changed. */
+enum qd_code cot_db_upsert(PGconn *c, const char *market, const struct cot_db_row *rows,
+                           size_t n, long long *written, struct qd_err *err);
+/* {"market", "reports": [{"date", "market_name", "open_interest", "noncomm_long",
+ * "noncomm_short", "noncomm_spread", "comm_long", "comm_short", "net_noncomm_share"}, …]} in
+ * [start, end]; QD_ENOTFOUND when the market has no reports at all. */
+enum qd_code cot_db_json(PGconn *c, const char *market, int32_t start, int32_t end, char **json,
+                         struct qd_err *err);
+
 #endif
