@@ -87,7 +87,8 @@ start(const char *mode, const char *key, unsigned timeout_ms, unsigned retries)
     else
         unsetenv("FRED_API_KEY");
     snprintf(cfg, sizeof(cfg),
-             "{\"jobs\": {\"workers\": 1, \"poll_ms\": 50, \"max_attempts\": 1},"
+             "{\"jobs\": {\"workers\": 1, \"poll_ms\": 50, \"max_attempts\": 1,"
+             " \"scheduler_ms\": 100},"
              " \"feeds\": {\"fred\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"},"
              " \"cboe\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"}, \"timeout_ms\": %u,"
              " \"connect_timeout_ms\": 1000, \"retries\": %u, \"retry_base_ms\": 50,"
@@ -402,6 +403,36 @@ START_TEST(cboe_vix_history)
 }
 END_TEST
 
+/* The documented after-close schedule (docs/feeds.md), made due now, runs ingest_macro. */
+START_TEST(schedule_runs_ingest)
+{
+    struct qt_resp r;
+    long long jobs = 0;
+
+    start("ok", GOOD_KEY, 5000, 1);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/schedules",
+                                  "{\"name\":\"fred-morning\",\"cron\":\"0 14 * * 2-6\","
+                                  "\"type\":\"ingest_macro\",\"params\":{\"series\":"
+                                  "[\"T10Y2Y\"],\"start_date\":\"2024-01-01\","
+                                  "\"end_date\":\"2024-03-31\"}}",
+                                  &r), 0);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_sql_exec(dbinfo, "UPDATE schedules SET next_run_at = now() "
+                                         "WHERE name = 'fred-morning'"), 0);
+    for (int i = 0; i < 100 && jobs <= 0; i++) {
+        usleep(100000);
+        jobs = qt_sql_int(dbinfo, "SELECT count(*) FROM jobs WHERE schedule_name = "
+                                  "'fred-morning' AND status = 'succeeded'");
+    }
+    ck_assert_int_eq(jobs, 1);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM macro_observations WHERE "
+                                        "series_id = 'T10Y2Y'"),
+                     65);                                     /* Q1 2024 weekdays */
+    stop();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -418,6 +449,7 @@ main(void)
     tcase_add_test(tc, fred_refusals_are_not_retried);
     tcase_add_test(tc, fred_bad_answers);
     tcase_add_test(tc, cboe_vix_history);
+    tcase_add_test(tc, schedule_runs_ingest);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
