@@ -78,7 +78,7 @@ DEPS     := $(LIB_OBJ:.o=.d) $(BIN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TLIB_OBJ:.o=.d
             $(E2E_SRC:%.c=$(OBJ)/%.d)
 
 .PHONY: all check unit e2e contract lint asan tsan valgrind run install deps bench-deps clean \
-        pg-start pg-stop bench bench-engine fmt fuzz fuzz-run
+        pg-start pg-stop bench bench-engine bench-feeds fmt fuzz fuzz-run
 all: $(BUILD)/quantd
 
 # V=1 shows the full commands.
@@ -204,8 +204,16 @@ $(BUILD)/bench-engine: $(OBJ)/bench/engine.o $(LIB_OBJ)
 bench-engine: $(BUILD)/bench-engine
 	$(BUILD)/bench-engine
 
-bench: all bench-deps $(BUILD)/bench-engine
+$(BUILD)/bench-feeds: $(OBJ)/bench/feeds.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-feeds: $(BUILD)/bench-feeds
+	$(BUILD)/bench-feeds
+
+bench: all bench-deps $(BUILD)/bench-engine $(BUILD)/bench-feeds
 	$(BUILD)/bench-engine
+	$(BUILD)/bench-feeds
 	sh bench/backtest.sh
 	sh bench/ingest.sh
 	sh bench/http.sh

@@ -46,6 +46,7 @@ struct qd_config {
     char    *feed_cboe_url;
     char    *feed_cftc_url;
     char    *feed_cftc_dataset;
+    char    *feed_yahoo_url, *feed_yahoo_cookie_url, *feed_yahoo_crumb_url;
     unsigned feed_connect_timeout_ms;
     unsigned feed_timeout_ms;
     unsigned feed_max_mb;

@@ -442,6 +442,9 @@ configure_feeds(const struct qd_config *cfg)
     snprintf(fs.cboe_url, sizeof(fs.cboe_url), "%s", cfg->feed_cboe_url);
     snprintf(fs.cftc_url, sizeof(fs.cftc_url), "%s", cfg->feed_cftc_url);
     snprintf(fs.cftc_dataset, sizeof(fs.cftc_dataset), "%s", cfg->feed_cftc_dataset);
+    snprintf(fs.yahoo_url, sizeof(fs.yahoo_url), "%s", cfg->feed_yahoo_url);
+    snprintf(fs.yahoo_cookie_url, sizeof(fs.yahoo_cookie_url), "%s", cfg->feed_yahoo_cookie_url);
+    snprintf(fs.yahoo_crumb_url, sizeof(fs.yahoo_crumb_url), "%s", cfg->feed_yahoo_crumb_url);
     if (strlen(fs.cftc_dataset) != 9 || fs.cftc_dataset[4] != '-') {
         QD_LOG(QD_LOG_ERR, "feeds.cftc.dataset: a Socrata dataset id such as 6dca-aqww");
         return -1;

@@ -20,6 +20,9 @@ static struct feeds_settings settings = {
     .cboe_url = "https://cdn.cboe.com",
     .cftc_url = "https://publicreporting.cftc.gov",
     .cftc_dataset = "6dca-aqww",
+    .yahoo_url = "https://query2.finance.yahoo.com",
+    .yahoo_cookie_url = "https://fc.yahoo.com",
+    .yahoo_crumb_url = "https://query1.finance.yahoo.com",
 };
 
 enum qd_code

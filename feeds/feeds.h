@@ -35,6 +35,9 @@ struct feeds_settings {
     char cboe_url[512];
     char cftc_url[512];             /* Socrata base, e.g. https://publicreporting.cftc.gov */
     char cftc_dataset[32];          /* "6dca-aqww": legacy futures only */
+    char yahoo_url[512];            /* chart API base: https://query2.finance.yahoo.com */
+    char yahoo_cookie_url[512];     /* sets the A3 cookie: https://fc.yahoo.com */
+    char yahoo_crumb_url[512];      /* /v1/test/getcrumb: https://query1.finance.yahoo.com */
 };
 
 /* Copies s; curl_global_init. Call on the main thread before starting workers. */

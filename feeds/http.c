@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 struct sink {
@@ -99,10 +100,40 @@ transient_curl(CURLcode c)
     }
 }
 
+/* Header callback: picks the wanted Set-Cookie ("name=value", attributes dropped). */
+static size_t
+on_header(char *p, size_t size, size_t nitems, void *arg)
+{
+    struct feed_cookies *x = arg;
+    size_t n = size * nitems, nl = strlen(x->set_name);
+    const char *v, *end = p + n;
+
+    if (n > 11 && strncasecmp(p, "Set-Cookie:", 11) == 0) {
+        v = p + 11;
+        while (v < end && *v == ' ')
+            v++;
+        if ((size_t)(end - v) > nl && strncmp(v, x->set_name, nl) == 0 && v[nl] == '=') {
+            size_t len = 0;
+            while (v + len < end && v[len] != ';' && v[len] != '\r' && v[len] != '\n')
+                len++;
+            snprintf(x->set_out, x->set_n, "%.*s", (int)len, v);
+        }
+    }
+    return n;
+}
+
 enum qd_code
 feed_get(const struct feed_http_opts *o, const char *url, const char *shown, feed_check_fn *check,
          void *check_arg, feed_stop_fn *stop, void *stop_arg, struct feed_response *r,
          struct qd_err *err)
+{
+    return feed_get_ex(o, url, shown, NULL, check, check_arg, stop, stop_arg, r, err);
+}
+
+enum qd_code
+feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
+            struct feed_cookies *x, feed_check_fn *check, void *check_arg, feed_stop_fn *stop,
+            void *stop_arg, struct feed_response *r, struct qd_err *err)
 {
     char why[320] = "";
 
@@ -132,6 +163,12 @@ feed_get(const struct feed_http_opts *o, const char *url, const char *shown, fee
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        if (x != NULL && x->cookie != NULL)
+            curl_easy_setopt(h, CURLOPT_COOKIE, x->cookie);
+        if (x != NULL && x->set_name != NULL && x->set_out != NULL) {
+            curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+            curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+        }
         cc = curl_easy_perform(h);
         r->attempts = k + 1;
         if (cc == CURLE_OK) {

@@ -29,6 +29,22 @@ typedef enum qd_code feed_check_fn(const struct feed_response *r, void *arg, str
 /* Polled while waiting between attempts: true stops with QD_ECANCELED. */
 typedef bool feed_stop_fn(void *arg);
 
+/* Cookies for sources that need a session (Yahoo's A3 cookie): cookie is sent as the Cookie
+ * header when not NULL; a Set-Cookie whose name is set_name is copied ("name=value") into
+ * set_out. */
+struct feed_cookies {
+    const char *cookie;
+    const char *set_name;
+    char       *set_out;
+    size_t      set_n;
+};
+
+/* feed_get with cookies (x may be NULL). */
+enum qd_code feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
+                         struct feed_cookies *x, feed_check_fn *check, void *check_arg,
+                         feed_stop_fn *stop, void *stop_arg, struct feed_response *r,
+                         struct qd_err *err);
+
 /* GET url. QD_OK with the final response whatever its status (2xx, or a final 4xx for the
  * caller to explain); QD_ETRANSIENT after the attempts ran out (the message says why: status,
  * timeout); QD_ETOOBIG past max_bytes; QD_ECANCELED. free(r->body) in every case. */

@@ -1,6 +1,8 @@
 /*
  * ingest_equity: daily bars for a list of symbols from a source into the bars table.
- * Sources now: "synthetic" (feeds/synthetic.c, offline and deterministic). Each symbol is
+ * Sources now: "synthetic" (feeds/synthetic.c, offline and deterministic) and "yahoo"
+ * (feeds/yahoo.c: chart v8 with the cookie + crumb flow; dividends and splits go to
+ * corporate_actions). Each symbol is
  * written in its own transaction by an idempotent upsert, so a job that crashes half-way and
  * runs again ends with exactly the same rows. One bad symbol does not fail the others: the
  * result lists every symbol's outcome. Worker thread.
@@ -10,11 +12,13 @@
 #include "core/bar.h"
 #include "core/symbol.h"
 #include "feeds/synthetic.h"
+#include "feeds/yahoo.h"
 #include "jobs/job.h"
 #include "storage/bars_db.h"
 #include "storage/pg.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define QD_LOG_MODULE "ingest"
@@ -23,7 +27,7 @@
 job_validate_fn ingest_equity_validate;
 job_run_fn ingest_equity_run;
 
-static const char *const sources[] = {"synthetic", NULL};
+static const char *const sources[] = {"synthetic", "yahoo", NULL};
 
 enum qd_code
 ingest_equity_validate(const json_t *params, struct qd_err *err)
@@ -66,10 +70,87 @@ ingest_equity_validate(const json_t *params, struct qd_err *err)
             ok |= strcmp(*s, json_string_value(src)) == 0;
         if (!ok)
             return qd_err_field(err, QD_EINVAL, "params.source",
-                                "source must be \"synthetic\" (more sources come with the "
-                                "ingestion work)");
+                                "source must be \"synthetic\" or \"yahoo\"");
     }
     return QD_OK;
+}
+
+static bool
+stop_cb(void *arg)
+{
+    return job_should_stop(arg);
+}
+
+static int
+cmp_action(const void *a, const void *b)
+{
+    const struct yahoo_action *x = a, *y = b;
+
+    return x->day != y->day ? (x->day > y->day) - (x->day < y->day) : x->kind - y->kind;
+}
+
+/* One symbol from Yahoo: its bars in [start, end] into s, its dividends and splits stored,
+ * and what the result row should say besides rows (*extra). */
+static enum qd_code
+from_yahoo(struct job_ctx *ctx, const char *sym, int32_t start, int32_t end,
+           struct bar_series *s, json_t **extra, struct qd_err *e)
+{
+    struct yahoo_actions acts = {0};
+    struct yahoo_stats st;
+    size_t keep = 0, na = 0;
+    long long written = 0;
+    enum qd_code rc = yahoo_fetch(sym, start, end, stop_cb, ctx, s, &acts, &st, e);
+
+    if (rc == QD_ENOTFOUND)
+        qd_err_set(e, QD_ENOTFOUND, "%s: no data found, symbol may be delisted (Yahoo)", sym);
+    if (rc != QD_OK) {
+        yahoo_actions_release(&acts);
+        return rc;
+    }
+    for (size_t i = 0; i < s->n; i++)        /* the range asked for, by exchange date */
+        if (s->day[i] >= start && s->day[i] <= end) {
+            s->day[keep] = s->day[i];
+            s->open[keep] = s->open[i];
+            s->high[keep] = s->high[i];
+            s->low[keep] = s->low[i];
+            s->close[keep] = s->close[i];
+            s->adj_close[keep] = s->adj_close[i];
+            s->volume[keep++] = s->volume[i];
+        }
+    s->n = keep;
+    qsort(acts.a, acts.n, sizeof(*acts.a), cmp_action);
+    for (size_t i = 0; i < acts.n; i++)       /* one row per (date, kind): the last wins */
+        if (acts.a[i].day >= start && acts.a[i].day <= end) {
+            if (na > 0 && acts.a[na - 1].day == acts.a[i].day &&
+                acts.a[na - 1].kind == acts.a[i].kind)
+                na--;
+            acts.a[na++] = acts.a[i];
+        }
+    if (na > 0) {
+        int32_t *day = malloc(na * sizeof(*day));
+        char *kind = malloc(na);
+        double *val = malloc(na * sizeof(*val));
+        if (day && kind && val) {
+            for (size_t i = 0; i < na; i++) {
+                day[i] = acts.a[i].day;
+                kind[i] = acts.a[i].kind;
+                val[i] = acts.a[i].value;
+            }
+            rc = bars_db_actions_upsert((PGconn *)job_conn(ctx), sym, "yahoo", day, kind, val, na,
+                                        &written, e);
+        } else {
+            rc = qd_err_set(e, QD_ENOMEM, "out of memory");
+        }
+        free(day);
+        free(kind);
+        free(val);
+    }
+    *extra = json_pack("{s:I, s:I, s:I}", "actions", (json_int_t)na, "skipped_nulls",
+                       (json_int_t)st.skipped_nulls, "skipped_bad", (json_int_t)st.skipped_bad);
+    if (st.empty || s->n == 0)
+        json_object_set_new(*extra, "note", json_string("no price data in the range"));
+    yahoo_actions_release(&acts);
+    return rc;
 }
 
 enum qd_code
@@ -80,7 +161,7 @@ ingest_equity_run(struct job_ctx *ctx, const json_t *params, json_t **result, st
     struct bar_series s;
     json_t *out = json_array();
     int32_t start, end;
-    size_t i, nsym = json_array_size(syms), failed = 0;
+    size_t i, nsym = json_array_size(syms), failed = 0, transient = 0;
     long long total = 0, changed = 0;
     enum qd_code rc = QD_OK;
 
@@ -96,7 +177,7 @@ ingest_equity_run(struct job_ctx *ctx, const json_t *params, json_t **result, st
         struct qd_err e = {0};
         enum qd_code src;
         char first[11] = "", last[11] = "";
-        json_t *row;
+        json_t *row, *extra;
 
         if (job_should_stop(ctx)) {
             rc = qd_err_set(err, QD_ECANCELED, "cancelled");
@@ -104,15 +185,24 @@ ingest_equity_run(struct job_ctx *ctx, const json_t *params, json_t **result, st
         }
         job_progress(ctx, (double)i / (double)nsym, "%s (%zu of %zu)", sym, i + 1, nsym);
         bar_series_clear(&s);
-        src = synthetic_bars(sym, start, end, &s, &e);
+        extra = NULL;
+        if (strcmp(source, "yahoo") == 0)
+            src = from_yahoo(ctx, sym, start, end, &s, &extra, &e);
+        else
+            src = synthetic_bars(sym, start, end, &s, &e);
+        transient += src == QD_ETRANSIENT;
         if (src == QD_OK)
             src = bars_db_upsert((PGconn *)job_conn(ctx), sym, source, &s, &up, &e);
         if (src == QD_EDB_RETRY || src == QD_ENOMEM || src == QD_ETIMEOUT) {
             /* the database went away: the whole job is retried (the upserts make that safe) */
             rc = qd_err_set(err, QD_EDB_RETRY, "%s: %s", sym, e.msg);
+            json_decref(extra);
             break;
         }
         row = json_pack("{s:s, s:I}", "symbol", sym, "rows", (json_int_t)up.rows);
+        if (extra != NULL)
+            json_object_update(row, extra);
+        json_decref(extra);
         if (src == QD_OK && s.n > 0) {
             qd_date_format(s.day[0], first);
             qd_date_format(s.day[s.n - 1], last);
@@ -135,7 +225,15 @@ ingest_equity_run(struct job_ctx *ctx, const json_t *params, json_t **result, st
     *result = json_pack("{s:o, s:I, s:I, s:I, s:s}", "symbols", out, "rows", (json_int_t)total,
                         "changed", (json_int_t)changed, "failed_symbols", (json_int_t)failed,
                         "source", source);
-    if (failed == nsym)
-        return qd_err_set(err, QD_EINVAL, "every symbol failed");
+    if (failed == nsym) {
+        json_t *first = json_array_get(json_object_get(*result, "symbols"), 0);
+        qd_err_set(err, transient == nsym ? QD_ETRANSIENT : QD_EINVAL,
+                   "every symbol failed%s; %s: %s", transient == nsym ? " for now" : "",
+                   json_string_value(json_object_get(first, "symbol")),
+                   json_string_value(json_object_get(first, "error")));
+        json_decref(*result);
+        *result = NULL;
+        return err->code;
+    }
     return QD_OK;
 }

@@ -333,3 +333,54 @@ bars_db_symbols(PGconn *c, char **json, struct qd_err *err)
     PQclear(res);
     return *json ? QD_OK : qd_err_set(err, QD_ENOMEM, "out of memory");
 }
+
+enum qd_code
+bars_db_actions_upsert(PGconn *c, const char *symbol, const char *source, const int32_t *day,
+                       const char *kind, const double *value, size_t n, long long *written,
+                       struct qd_err *err)
+{
+    struct qd_buf d = QD_BUF_INIT(0), k = QD_BUF_INIT(0), v = QD_BUF_INIT(0);
+    const char *p[5];
+    PGresult *res;
+    enum qd_code rc = QD_OK;
+
+    *written = 0;
+    if (n == 0)
+        return QD_OK;
+    /* three parallel arrays as text literals: {2024-01-02,...} */
+    for (size_t i = 0; i < n && rc == QD_OK; i++) {
+        char ds[16];
+        qd_date_format(day[i], ds);
+        rc = qd_buf_printf(&d, "%s%s", i ? "," : "{", ds);
+        if (rc == QD_OK)
+            rc = qd_buf_printf(&k, "%s%s", i ? "," : "{", kind[i] == 'S' ? "split" : "dividend");
+        if (rc == QD_OK)
+            rc = qd_buf_printf(&v, "%s%.17g", i ? "," : "{", value[i]);
+    }
+    if (rc == QD_OK && (rc = qd_buf_puts(&d, "}")) == QD_OK && (rc = qd_buf_puts(&k, "}")) == QD_OK)
+        rc = qd_buf_puts(&v, "}");
+    if (rc != QD_OK) {
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    } else {
+        p[0] = symbol;
+        p[1] = source;
+        p[2] = d.data;
+        p[3] = k.data;
+        p[4] = v.data;
+        rc = pg_exec(c,
+                     "INSERT INTO corporate_actions AS a (symbol, ex_date, kind, value, source) "
+                     "SELECT $1, x.d, x.k, x.v, $2 FROM unnest($3::date[], $4::text[], "
+                     "$5::float8[]) AS x(d, k, v) ON CONFLICT (symbol, ex_date, kind) DO UPDATE "
+                     "SET value = excluded.value, source = excluded.source, updated_at = now() "
+                     "WHERE (a.value, a.source) IS DISTINCT FROM (excluded.value, excluded.source)",
+                     5, p, PGRES_COMMAND_OK, &res, err);
+        if (rc == QD_OK) {
+            *written = strtoll(PQcmdTuples(res), NULL, 10);
+            PQclear(res);
+        }
+    }
+    qd_buf_release(&d);
+    qd_buf_release(&k);
+    qd_buf_release(&v);
+    return rc;
+}

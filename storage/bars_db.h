@@ -24,6 +24,12 @@ enum qd_code bars_db_upsert(PGconn *c, const char *symbol, const char *source,
                             const struct bar_series *s, struct bars_upsert_result *out,
                             struct qd_err *err);
 
+/* Upserts corporate actions (kind[i] 'D' dividend or 'S' split, value > 0) of symbol by
+ * ex-date in one transaction; *written gets the rows inserted or changed. */
+enum qd_code bars_db_actions_upsert(PGconn *c, const char *symbol, const char *source,
+                                    const int32_t *day, const char *kind, const double *value,
+                                    size_t n, long long *written, struct qd_err *err);
+
 /* Reads the daily bars of symbol in [start_day, end_day] (days since epoch; INT32_MIN/MAX for
  * open ends) into s (cleared first), plus the symbol's bars_version.
  * QD_ENOTFOUND when the symbol is unknown. */

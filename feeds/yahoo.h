@@ -1,0 +1,51 @@
+#ifndef FEEDS_YAHOO_H
+#define FEEDS_YAHOO_H
+
+/*
+ * Yahoo Finance chart API v8, daily bars (../shared/docs/external-apis.md §1): the JSON parser
+ * (pure, fuzzed, benchmarked) and the client with the cookie + crumb flow. Any thread.
+ */
+
+#include "common/err.h"
+#include "core/bar.h"
+#include "feeds/http.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Dividends (amount per share) and splits (ratio = numerator / denominator) by ex-date. */
+struct yahoo_action {
+    int32_t day;
+    char    kind;                   /* 'D' dividend, 'S' split */
+    double  value;
+};
+struct yahoo_actions {
+    struct yahoo_action *a;
+    size_t               n, cap;
+};
+void yahoo_actions_release(struct yahoo_actions *x);
+
+struct yahoo_stats {
+    size_t skipped_nulls;           /* bars with a null price or volume: skipped, never 0 */
+    size_t skipped_bad;             /* bars with a non-positive or non-finite price */
+    bool   empty;                   /* no timestamps / quote [{}]: no price data in the range */
+};
+
+/* Parses a chart answer into daily bars (date = the bar's time shifted by meta.gmtoffset,
+ * increasing; a repeated date keeps the later bar, Yahoo's in-progress bar) and events, both
+ * appended. adj_close = close when Yahoo sends no adjclose. QD_ENOTFOUND when the answer is
+ * Yahoo's "No data found" error; QD_EINVAL with the reason otherwise (error object, shape). */
+enum qd_code yahoo_parse_chart(const char *json, size_t len, struct bar_series *bars,
+                               struct yahoo_actions *acts, struct yahoo_stats *st,
+                               struct qd_err *err);
+
+/* Daily bars and events of symbol for days [start, end], with the cookie + crumb flow
+ * (fetched once per process and refreshed once on a refusal). QD_ENOTFOUND for an unknown or
+ * delisted symbol; QD_ETRANSIENT when retries ran out (429, 5xx, outage page, timeouts);
+ * QD_EAUTH when Yahoo refuses even a fresh crumb; QD_EINVAL for other errors. */
+enum qd_code yahoo_fetch(const char *symbol, int32_t start, int32_t end, feed_stop_fn *stop,
+                         void *stop_arg, struct bar_series *bars, struct yahoo_actions *acts,
+                         struct yahoo_stats *st, struct qd_err *err);
+
+#endif
