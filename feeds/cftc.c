@@ -167,7 +167,7 @@ cftc_fetch(const char *market, int32_t start, int32_t end, feed_stop_fn *stop, v
     if (end != INT32_MAX)
         qd_date_format(end, to);
     for (;;) {
-        char url[1200];
+        char url[1200], shown[96];
         struct feed_response r;
         size_t got = 0;
         enum qd_code rc;
@@ -178,7 +178,9 @@ cftc_fetch(const char *market, int32_t start, int32_t end, feed_stop_fn *stop, v
                  "report_date_as_yyyy_mm_dd%%20between%%20%%27%s%%27%%20AND%%20%%27%s%%27"
                  "&$order=report_date_as_yyyy_mm_dd%%20ASC&$limit=%d&$offset=%zu",
                  fs->cftc_url, fs->cftc_dataset, market, from, to, (int)PAGE, offset);
-        rc = feed_get(&fs->http, url, url, check_page, NULL, stop, stop_arg, &r, err);
+        snprintf(shown, sizeof(shown), "CFTC %s market %s (offset %zu)", fs->cftc_dataset,
+                 market, offset);
+        rc = feed_get(&fs->http, url, shown, check_page, NULL, stop, stop_arg, &r, err);
         if (rc == QD_OK && (r.status == 401 || r.status == 403))
             rc = qd_err_set(err, QD_EAUTH, "CFTC refused the request: HTTP %ld", r.status);
         else if (rc == QD_OK && r.status == 404)

@@ -136,11 +136,8 @@ fred_fetch(const char *series_id, int32_t start, int32_t end, feed_stop_fn *stop
         struct feed_response r;
         size_t before = out->n;
         enum qd_code rc;
-        /* shown: the same URL with the key masked, for every message */
-        snprintf(shown, sizeof(shown),
-                 "%s/fred/series/observations?series_id=%s&api_key=***&file_type=json"
-                 "&observation_start=%s&observation_end=%s&sort_order=asc&offset=%zu",
-                 fs->fred_url, series_id, from, to, offset);
+        /* messages name the series, never the URL (it carries the key) */
+        snprintf(shown, sizeof(shown), "FRED %s (offset %zu)", series_id, offset);
         snprintf(url, sizeof(url),
                  "%s/fred/series/observations?series_id=%s&api_key=%s&file_type=json"
                  "&observation_start=%s&observation_end=%s&sort_order=asc&offset=%zu",

@@ -276,7 +276,7 @@ yahoo_fetch(const char *symbol, int32_t start, int32_t end, feed_stop_fn *stop, 
     have_session = session_get(false, 0, cookie, sizeof(cookie), crumb, sizeof(crumb), &gen, stop,
                                stop_arg, &se) == QD_OK;
     for (int attempt = 0;; attempt++) {
-        char url[1200];
+        char url[1200], shown[80];
         struct feed_cookies x = {.cookie = have_session ? cookie : NULL};
         struct feed_response r;
         enum qd_code rc;
@@ -286,7 +286,9 @@ yahoo_fetch(const char *symbol, int32_t start, int32_t end, feed_stop_fn *stop, 
                  "&events=div%%2Csplits&includePrePost=False%s%s",
                  fs->yahoo_url, sym, (long long)start * 86400LL, ((long long)end + 1) * 86400LL,
                  have_session ? "&crumb=" : "", have_session ? crumb : "");
-        rc = feed_get_ex(&fs->http, url, url, &x, check_chart, NULL, stop, stop_arg, &r, err);
+        /* messages name the symbol, not the URL (it carries the crumb) */
+        snprintf(shown, sizeof(shown), "Yahoo chart %s", symbol);
+        rc = feed_get_ex(&fs->http, url, shown, &x, check_chart, NULL, stop, stop_arg, &r, err);
         if (rc != QD_OK) {
             free(r.body);
             return rc;
@@ -309,7 +311,7 @@ yahoo_fetch(const char *symbol, int32_t start, int32_t end, feed_stop_fn *stop, 
         }
         if (r.status != 200 && r.status != 404 && r.status != 400) {
             free(r.body);
-            return qd_err_set(err, QD_EINVAL, "%s: HTTP %ld", url, r.status);
+            return qd_err_set(err, QD_EINVAL, "%s: HTTP %ld", shown, r.status);
         }
         rc = yahoo_parse_chart(r.body, r.len, bars, acts, st, err);
         free(r.body);
