@@ -351,6 +351,21 @@ api_bars_upload_begin(struct api_req *r)
     r->ctx_free = upload_free;
     if (u->parser == NULL)
         return qd_err_set(&r->err, QD_ENOMEM, "out of memory");
+    /* a generic CSV: ?date=Timestamp&close=Last&... names the file's columns, and
+     * extra=ignore skips columns beyond ours */
+    {
+        static const char *const cols[] = {"date", "open", "high", "low", "close", "adj_close",
+                                           "volume", NULL};
+        const char *v = api_query(r, "extra");
+        for (const char *const *c = cols; *c; c++) {
+            const char *h = api_query(r, *c);
+            if (h != NULL && csv_bars_alias(u->parser, *c, h, &r->err) != QD_OK)
+                return QD_EINVAL;
+        }
+        if (v != NULL && strcmp(v, "ignore") != 0 && strcmp(v, "refuse") != 0)
+            return qd_err_field(&r->err, QD_EINVAL, "extra", "extra is \"ignore\" or \"refuse\"");
+        csv_bars_ignore_unknown(u->parser, v != NULL && strcmp(v, "ignore") == 0);
+    }
     return QD_OK;
 }
 

@@ -772,7 +772,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
                     qd_err_set(&e, QD_EINVAL, "Content-Type must be text/csv");
                     defer(r, 415, &e);
                 } else if (api_bars_upload_begin(r) != QD_OK) {
-                    defer(r, 500, &r->err);
+                    defer(r, r->err.code == QD_EINVAL ? 400 : 500, &r->err);
                 }
             }
         }

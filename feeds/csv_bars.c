@@ -25,10 +25,39 @@ struct csv_bars {
     size_t             lineno;      /* lines completed so far */
     size_t             skipped;
     bool               have_header, bom_checked, failed;
-    int                map[16];     /* column index in the file -> enum col */
+    int                map[16];     /* column index in the file -> enum col, -1: ignored */
     int                ncols;
     bool               has_adj;
+    char               alias[NCOLS][64];    /* the file's header name for a column, or "" */
+    bool               ignore_unknown;
 };
+
+static const char *const col_keys[NCOLS] = {"date",  "open",      "high",  "low",
+                                            "close", "adj_close", "volume"};
+
+enum qd_code
+csv_bars_alias(struct csv_bars *p, const char *column, const char *header, struct qd_err *err)
+{
+    for (int k = 0; k < NCOLS; k++)
+        if (strcmp(col_keys[k], column) == 0) {
+            if (header[0] == '\0' || strlen(header) >= sizeof(p->alias[k]) ||
+                strchr(header, ','))
+                return qd_err_field(err, QD_EINVAL, column,
+                                    "%s: a header name of 1-63 characters without commas",
+                                    column);
+            snprintf(p->alias[k], sizeof(p->alias[k]), "%s", header);
+            return QD_OK;
+        }
+    return qd_err_field(err, QD_EINVAL, column,
+                        "unknown column \"%s\" (date, open, high, low, close, adj_close, volume)",
+                        column);
+}
+
+void
+csv_bars_ignore_unknown(struct csv_bars *p, bool ignore)
+{
+    p->ignore_unknown = ignore;
+}
 
 struct csv_bars *
 csv_bars_create(struct bar_series *out)
@@ -111,9 +140,17 @@ parse_header(struct csv_bars *p, char *s, struct qd_err *err)
         return fail(p, QD_EINVAL, err, "too many columns in the header%s%s", "", "");
     for (int i = 0; i < n; i++) {
         int c = -1;
-        for (int k = 0; k < NCOLS; k++)
-            if (strcasecmp(f[i], col_names[k]) == 0)
+        /* a mapped name first (date=Timestamp), then the standard names of unmapped columns */
+        for (int k = 0; k < NCOLS && c < 0; k++)
+            if (p->alias[k][0] != '\0' && strcasecmp(f[i], p->alias[k]) == 0)
                 c = k;
+        for (int k = 0; k < NCOLS && c < 0; k++)
+            if (p->alias[k][0] == '\0' && strcasecmp(f[i], col_names[k]) == 0)
+                c = k;
+        if (c < 0 && p->ignore_unknown) {
+            p->map[i] = -1;
+            continue;
+        }
         if (c < 0)
             return fail(p, QD_EINVAL, err, "unknown column \"%s\"%s", f[i], "");
         if (seen[c])
@@ -123,7 +160,8 @@ parse_header(struct csv_bars *p, char *s, struct qd_err *err)
     }
     for (int k = 0; k < NCOLS; k++)
         if (!seen[k] && k != C_ADJ)
-            return fail(p, QD_EINVAL, err, "missing column \"%s\"%s", col_names[k], "");
+            return fail(p, QD_EINVAL, err, "missing column \"%s\"%s",
+                        p->alias[k][0] ? p->alias[k] : col_names[k], "");
     p->ncols = n;
     p->has_adj = seen[C_ADJ];
     p->have_header = true;
@@ -145,13 +183,17 @@ parse_row(struct csv_bars *p, char *s, struct qd_err *err)
         snprintf(msg, sizeof(msg), "%d", p->ncols);
         return fail(p, QD_EINVAL, err, "expected %s fields, got a different number%s", msg, "");
     }
+    int used = 0;
     for (int i = 0; i < n; i++) {
+        if (p->map[i] < 0)
+            continue;               /* an ignored column */
+        used++;
         v[p->map[i]] = f[i];
         if (p->map[i] != C_DATE && strcmp(f[i], "null") == 0)
             nulls++;
     }
     if (nulls > 0) {
-        if (nulls == n - 1) {
+        if (nulls == used - 1) {
             p->skipped++;
             return QD_OK;
         }

@@ -14,12 +14,19 @@
 #include "common/err.h"
 #include "core/bar.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct csv_bars;
 
 /* Rows are appended to out (borrowed: it must outlive the parser). NULL when out of memory. */
 struct csv_bars *csv_bars_create(struct bar_series *out);
+/* Column mapping, before the first feed: the file's header name for one of our columns
+ * ("date", "open", "high", "low", "close", "adj_close", "volume"); QD_EINVAL naming it. */
+enum qd_code csv_bars_alias(struct csv_bars *p, const char *column, const char *header,
+                            struct qd_err *err);
+/* Skip columns the header has beyond ours instead of refusing them. */
+void csv_bars_ignore_unknown(struct csv_bars *p, bool ignore);
 enum qd_code csv_bars_feed(struct csv_bars *p, const char *data, size_t len, struct qd_err *err);
 /* Ends the input (a last line without a newline is parsed); an error when there was no header
  * or no row. */

@@ -5,6 +5,7 @@
 #include "common/date.h"
 #include "feeds/cboe.h"
 #include "feeds/cftc.h"
+#include "feeds/csv_bars.h"
 #include "feeds/fred.h"
 
 #include <math.h>
@@ -126,6 +127,50 @@ START_TEST(cftc_rows)
 }
 END_TEST
 
+START_TEST(csv_column_mapping)
+{
+    static const char body[] = "Timestamp,Last,O,H,L,Vol,Exchange\n"
+                               "2024-06-03,13.11,12.95,13.41,12.60,1000,CBOE\n";
+    struct bar_series s;
+    struct csv_bars *p;
+    struct qd_err err;
+
+    bar_series_init(&s, 0);
+    /* without a mapping the header is refused, naming the column */
+    p = csv_bars_create(&s);
+    ck_assert_int_eq(csv_bars_feed(p, body, strlen(body), &err), QD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "Timestamp"));
+    csv_bars_destroy(p);
+    /* mapped, with the extra column ignored */
+    p = csv_bars_create(&s);
+    ck_assert_int_eq(csv_bars_alias(p, "date", "timestamp", &err), QD_OK);
+    ck_assert_int_eq(csv_bars_alias(p, "close", "Last", &err), QD_OK);
+    ck_assert_int_eq(csv_bars_alias(p, "open", "O", &err), QD_OK);
+    ck_assert_int_eq(csv_bars_alias(p, "high", "H", &err), QD_OK);
+    ck_assert_int_eq(csv_bars_alias(p, "low", "L", &err), QD_OK);
+    ck_assert_int_eq(csv_bars_alias(p, "volume", "Vol", &err), QD_OK);
+    ck_assert_int_eq(csv_bars_alias(p, "price", "P", &err), QD_EINVAL);
+    ck_assert_str_eq(err.field, "price");
+    ck_assert_int_eq(csv_bars_feed(p, body, strlen(body), &err), QD_EINVAL);   /* Exchange */
+    csv_bars_destroy(p);
+    p = csv_bars_create(&s);
+    csv_bars_alias(p, "date", "Timestamp", &err);
+    csv_bars_alias(p, "close", "Last", &err);
+    csv_bars_alias(p, "open", "O", &err);
+    csv_bars_alias(p, "high", "H", &err);
+    csv_bars_alias(p, "low", "L", &err);
+    csv_bars_alias(p, "volume", "Vol", &err);
+    csv_bars_ignore_unknown(p, true);
+    ck_assert_int_eq(csv_bars_feed(p, body, strlen(body), &err), QD_OK);
+    ck_assert_int_eq(csv_bars_finish(p, &err), QD_OK);
+    ck_assert_uint_eq(s.n, 1);
+    ck_assert(s.close[0] == 13.11 && s.open[0] == 12.95 && s.adj_close[0] == 13.11 &&
+              s.volume[0] == 1000);
+    csv_bars_destroy(p);
+    bar_series_release(&s);
+}
+END_TEST
+
 Suite *
 suite_feed_parsers(void)
 {
@@ -135,6 +180,7 @@ suite_feed_parsers(void)
     tcase_add_test(tc, fred_observations);
     tcase_add_test(tc, cboe_csv);
     tcase_add_test(tc, cftc_rows);
+    tcase_add_test(tc, csv_column_mapping);
     suite_add_tcase(s, tc);
     return s;
 }
