@@ -86,6 +86,8 @@ static const struct cfg_opt cfg_opts[] = {
      .def_s = "https://fc.yahoo.com", .env = "QUANTD_FEED_YAHOO_COOKIE_URL"},
     {"feeds.yahoo.crumb_url", CFG_STR, OFF(feed_yahoo_crumb_url),
      .def_s = "https://query1.finance.yahoo.com", .env = "QUANTD_FEED_YAHOO_CRUMB_URL"},
+    {"feeds.csv.import_dir", CFG_STR, OFF(feed_import_dir), .def_s = "",
+     .env = "QUANTD_IMPORT_DIR"},
     {"feeds.connect_timeout_ms", CFG_UINT, OFF(feed_connect_timeout_ms), .def_n = 10000,
      .min = 100, .max = 600000},
     {"feeds.timeout_ms", CFG_UINT, OFF(feed_timeout_ms), .def_n = 60000, .min = 100,

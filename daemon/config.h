@@ -47,6 +47,7 @@ struct qd_config {
     char    *feed_cftc_url;
     char    *feed_cftc_dataset;
     char    *feed_yahoo_url, *feed_yahoo_cookie_url, *feed_yahoo_crumb_url;
+    char    *feed_import_dir;       /* "" = <state_dir>/import */
     unsigned feed_connect_timeout_ms;
     unsigned feed_timeout_ms;
     unsigned feed_max_mb;

@@ -445,6 +445,10 @@ configure_feeds(const struct qd_config *cfg)
     snprintf(fs.yahoo_url, sizeof(fs.yahoo_url), "%s", cfg->feed_yahoo_url);
     snprintf(fs.yahoo_cookie_url, sizeof(fs.yahoo_cookie_url), "%s", cfg->feed_yahoo_cookie_url);
     snprintf(fs.yahoo_crumb_url, sizeof(fs.yahoo_crumb_url), "%s", cfg->feed_yahoo_crumb_url);
+    if (cfg->feed_import_dir[0] != '\0')
+        snprintf(fs.import_dir, sizeof(fs.import_dir), "%s", cfg->feed_import_dir);
+    else
+        snprintf(fs.import_dir, sizeof(fs.import_dir), "%s/import", cfg->state_dir);
     if (strlen(fs.cftc_dataset) != 9 || fs.cftc_dataset[4] != '-') {
         QD_LOG(QD_LOG_ERR, "feeds.cftc.dataset: a Socrata dataset id such as 6dca-aqww");
         return -1;

@@ -38,6 +38,7 @@ struct feeds_settings {
     char yahoo_url[512];            /* chart API base: https://query2.finance.yahoo.com */
     char yahoo_cookie_url[512];     /* sets the A3 cookie: https://fc.yahoo.com */
     char yahoo_crumb_url[512];      /* /v1/test/getcrumb: https://query1.finance.yahoo.com */
+    char import_dir[512];           /* ingest_equity source csv reads only under this */
 };
 
 /* Copies s; curl_global_init. Call on the main thread before starting workers. */

@@ -2,7 +2,9 @@
  * ingest_equity: daily bars for a list of symbols from a source into the bars table.
  * Sources now: "synthetic" (feeds/synthetic.c, offline and deterministic) and "yahoo"
  * (feeds/yahoo.c: chart v8 with the cookie + crumb flow; dividends and splits go to
- * corporate_actions). Each symbol is
+ * corporate_actions) and "csv" (files under the import directory: `path` is a file for one
+ * symbol, or a directory holding <SYMBOL>.csv per symbol; optional `columns` mapping and
+ * `extra`, as for PUT /v1/bars). Each symbol is
  * written in its own transaction by an idempotent upsert, so a job that crashes half-way and
  * runs again ends with exactly the same rows. One bad symbol does not fail the others: the
  * result lists every symbol's outcome. Worker thread.
@@ -11,6 +13,8 @@
 #include "common/log.h"
 #include "core/bar.h"
 #include "core/symbol.h"
+#include "feeds/csv_file.h"
+#include "feeds/feeds.h"
 #include "feeds/synthetic.h"
 #include "feeds/yahoo.h"
 #include "jobs/job.h"
@@ -27,12 +31,15 @@
 job_validate_fn ingest_equity_validate;
 job_run_fn ingest_equity_run;
 
-static const char *const sources[] = {"synthetic", "yahoo", NULL};
+static const char *const sources[] = {"synthetic", "yahoo", "csv", NULL};
 
 enum qd_code
 ingest_equity_validate(const json_t *params, struct qd_err *err)
 {
-    static const char *const known[] = {"symbols", "start_date", "end_date", "source", NULL};
+    static const char *const known[] = {"symbols", "start_date", "end_date", "source", "path",
+                                        "columns", "extra", NULL};
+    static const char *const colnames[] = {"date", "open", "high", "low", "close", "adj_close",
+                                           "volume", NULL};
     const json_t *syms = json_object_get(params, "symbols"), *src, *v;
     int32_t start, end;
     size_t i;
@@ -70,7 +77,46 @@ ingest_equity_validate(const json_t *params, struct qd_err *err)
             ok |= strcmp(*s, json_string_value(src)) == 0;
         if (!ok)
             return qd_err_field(err, QD_EINVAL, "params.source",
-                                "source must be \"synthetic\" or \"yahoo\"");
+                                "source must be \"synthetic\", \"yahoo\" or \"csv\"");
+    }
+    {
+        bool csv = src != NULL && strcmp(json_string_value(src), "csv") == 0;
+        const json_t *path = json_object_get(params, "path");
+        const json_t *cols = json_object_get(params, "columns"), *extra;
+        const char *k;
+        if (csv && (!json_is_string(path) || json_string_length(path) == 0 ||
+                    json_string_length(path) > 1024 || strstr(json_string_value(path), "\\")))
+            return qd_err_field(err, QD_EINVAL, "params.path",
+                                "source csv needs path: a file or directory under the import "
+                                "directory");
+        if (!csv && (path != NULL || cols != NULL || json_object_get(params, "extra") != NULL))
+            return qd_err_field(err, QD_EINVAL, path ? "params.path" : cols ? "params.columns"
+                                                                         : "params.extra",
+                                "path, columns and extra are for source csv");
+        if (cols != NULL && !json_is_object(cols))
+            return qd_err_field(err, QD_EINVAL, "params.columns",
+                                "columns maps our column names to the file's header names");
+        json_object_foreach((json_t *)cols, k, v)
+        {
+            bool known_col = false;
+            char field[96];
+            for (const char *const *c = colnames; *c; c++)
+                known_col |= strcmp(*c, k) == 0;
+            snprintf(field, sizeof(field), "params.columns.%.60s", k);
+            if (!known_col)
+                return qd_err_field(err, QD_EINVAL, field,
+                                    "one of date, open, high, low, close, adj_close, volume");
+            if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 63 ||
+                strchr(json_string_value(v), ','))
+                return qd_err_field(err, QD_EINVAL, field,
+                                    "a header name of 1-63 characters without commas");
+        }
+        extra = json_object_get(params, "extra");
+        if (extra != NULL && (!json_is_string(extra) ||
+                              (strcmp(json_string_value(extra), "ignore") != 0 &&
+                               strcmp(json_string_value(extra), "refuse") != 0)))
+            return qd_err_field(err, QD_EINVAL, "params.extra",
+                                "extra is \"ignore\" or \"refuse\"");
     }
     return QD_OK;
 }
@@ -153,6 +199,68 @@ from_yahoo(struct job_ctx *ctx, const char *sym, int32_t start, int32_t end,
     return rc;
 }
 
+/* One symbol from a CSV file under the import directory (params.path: the file, or a
+ * directory with <SYMBOL>.csv). */
+static enum qd_code
+from_csv(const json_t *params, const char *sym, int32_t start, int32_t end,
+         struct bar_series *s, json_t **extra, struct qd_err *e)
+{
+    const char *aliases[16];
+    const json_t *cols = json_object_get(params, "columns"), *v;
+    const char *k, *ex = json_string_value(json_object_get(params, "extra"));
+    char path[4096], file[4200];
+    bool is_dir;
+    size_t na = 0, skipped = 0, keep = 0;
+    enum qd_code rc;
+
+    json_object_foreach((json_t *)cols, k, v)
+    {
+        if (na + 2 < sizeof(aliases) / sizeof(aliases[0])) {
+            aliases[na++] = k;
+            aliases[na++] = json_string_value(v);
+        }
+    }
+    aliases[na] = NULL;
+    rc = csv_file_resolve(feeds_settings()->import_dir,
+                          json_string_value(json_object_get(params, "path")), path, sizeof(path),
+                          &is_dir, e);
+    if (rc != QD_OK)
+        return rc;
+    if (is_dir) {
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", path);
+        snprintf(file, sizeof(file), "%s.csv", sym);
+        /* resolved again: a symlinked <SYMBOL>.csv must not lead out of the directory */
+        rc = csv_file_resolve(dir, file, path, sizeof(path), &is_dir, e);
+        if (rc == QD_OK && is_dir)
+            rc = qd_err_set(e, QD_EINVAL, "%s is a directory", file);
+        if (rc != QD_OK)
+            return rc;
+    }
+    rc = csv_file_read(path, aliases, ex != NULL && strcmp(ex, "ignore") == 0, s, &skipped, e);
+    if (rc != QD_OK) {
+        char msg[sizeof(e->msg)], line[sizeof(e->field)];
+        snprintf(msg, sizeof(msg), "%s", e->msg);
+        snprintf(line, sizeof(line), "%s", e->field);
+        qd_err_set(e, rc, "%s: %s%s%s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+                   line, line[0] ? ": " : "", msg);
+        return rc;
+    }
+    for (size_t i = 0; i < s->n; i++)         /* the requested range */
+        if (s->day[i] >= start && s->day[i] <= end) {
+            s->day[keep] = s->day[i];
+            s->open[keep] = s->open[i];
+            s->high[keep] = s->high[i];
+            s->low[keep] = s->low[i];
+            s->close[keep] = s->close[i];
+            s->adj_close[keep] = s->adj_close[i];
+            s->volume[keep++] = s->volume[i];
+        }
+    s->n = keep;
+    *extra = json_pack("{s:I}", "skipped_nulls", (json_int_t)skipped);
+    return QD_OK;
+}
+
 enum qd_code
 ingest_equity_run(struct job_ctx *ctx, const json_t *params, json_t **result, struct qd_err *err)
 {
@@ -188,6 +296,8 @@ ingest_equity_run(struct job_ctx *ctx, const json_t *params, json_t **result, st
         extra = NULL;
         if (strcmp(source, "yahoo") == 0)
             src = from_yahoo(ctx, sym, start, end, &s, &extra, &e);
+        else if (strcmp(source, "csv") == 0)
+            src = from_csv(params, sym, start, end, &s, &extra, &e);
         else
             src = synthetic_bars(sym, start, end, &s, &e);
         transient += src == QD_ETRANSIENT;
