@@ -27,23 +27,25 @@
 #define BAD_KEY "zyxwvutsrqponmlkjihgfedcba543210"
 
 static char dbinfo[512];
-static pid_t fake_pid;
-static int fake_port;
+static pid_t fake_pid[3];
+static int fake_port, cftc_port, yahoo_port;
 static struct qt_daemon d;
 
-static void
-fake_start(void)
+/* Starts tests/fakes/<name> and returns its port. */
+static int
+fake_start(const char *name, pid_t *pid)
 {
     const char *dir = getenv("QUANTD_FAKES_DIR");
     char bin[512], portfile[512];
     FILE *f = NULL;
+    int port = 0;
 
-    snprintf(bin, sizeof(bin), "%s/fake_feeds", dir ? dir : "build/fakes");
-    snprintf(portfile, sizeof(portfile), "build/fake_feeds.%d.port", (int)getpid());
+    snprintf(bin, sizeof(bin), "%s/%s", dir ? dir : "build/fakes", name);
+    snprintf(portfile, sizeof(portfile), "build/%s.%d.port", name, (int)getpid());
     unlink(portfile);
-    fake_pid = fork();
-    ck_assert(fake_pid >= 0);
-    if (fake_pid == 0) {
+    *pid = fork();
+    ck_assert(*pid >= 0);
+    if (*pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         execl(bin, bin, portfile, (char *)NULL);
         _exit(127);
@@ -53,24 +55,28 @@ fake_start(void)
         nanosleep(&ts, NULL);
     }
     ck_assert_msg(f != NULL, "the fake server did not start (%s)", bin);
-    ck_assert(fscanf(f, "%d", &fake_port) == 1);
+    ck_assert(fscanf(f, "%d", &port) == 1);
     fclose(f);
     unlink(portfile);
+    return port;
 }
 
 static void
 setup(void)
 {
-    fake_start();
+    fake_port = fake_start("fake_feeds", &fake_pid[0]);
+    cftc_port = fake_start("fake_cftc", &fake_pid[1]);
+    yahoo_port = fake_start("fake_yahoo", &fake_pid[2]);
 }
 
 static void
 teardown(void)
 {
-    if (fake_pid > 0) {
-        kill(fake_pid, SIGTERM);
-        waitpid(fake_pid, NULL, 0);
-    }
+    for (int i = 0; i < 3; i++)
+        if (fake_pid[i] > 0) {
+            kill(fake_pid[i], SIGTERM);
+            waitpid(fake_pid[i], NULL, 0);
+        }
 }
 
 /* A daemon on a fresh database (so that it writes its bootstrap admin token) whose FRED and
@@ -78,7 +84,7 @@ teardown(void)
 static void
 start(const char *mode, const char *key, unsigned timeout_ms, unsigned retries)
 {
-    char cfg[1024];
+    char cfg[2048];
 
     ck_assert(qt_db_create("e2e_feeds", dbinfo, sizeof(dbinfo)) == 0);
 
@@ -90,10 +96,15 @@ start(const char *mode, const char *key, unsigned timeout_ms, unsigned retries)
              "{\"jobs\": {\"workers\": 1, \"poll_ms\": 50, \"max_attempts\": 1,"
              " \"scheduler_ms\": 100},"
              " \"feeds\": {\"fred\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"},"
-             " \"cboe\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"}, \"timeout_ms\": %u,"
+             " \"cboe\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"},"
+             " \"cftc\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"},"
+             " \"yahoo\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\","
+             " \"cookie_url\": \"http://127.0.0.1:%d/m/%s\","
+             " \"crumb_url\": \"http://127.0.0.1:%d/m/%s\"}, \"timeout_ms\": %u,"
              " \"connect_timeout_ms\": 1000, \"retries\": %u, \"retry_base_ms\": 50,"
              " \"retry_max_ms\": 1500}}",
-             fake_port, mode, fake_port, mode, timeout_ms, retries);
+             fake_port, mode, fake_port, mode, cftc_port, mode, yahoo_port, mode, yahoo_port,
+             mode, yahoo_port, mode, timeout_ms, retries);
     ck_assert(qt_daemon_start(&d, dbinfo, cfg) == 0);
 }
 
@@ -125,22 +136,28 @@ job(const char *body, const char *want)
     return j;
 }
 
-/* How many requests the fake saw for (mode, key). */
+/* How many requests a fake saw for (mode, key). */
 static long
-fake_count(const char *mode, const char *key)
+count_at(int port, const char *mode, const char *key)
 {
-    struct qt_daemon f = {.port = fake_port};
+    struct qt_daemon f = {.port = port};
     struct qt_resp r;
     char path[160];
     long n;
 
-    snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d", fake_port);
+    snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d", port);
     snprintf(path, sizeof(path), "/stats?mode=%s&key=%s", mode, key);
     ck_assert_int_eq(qt_http(&f, "GET", path, NULL, NULL, NULL, 0, &r), 0);
     ck_assert_int_eq(r.status, 200);
     n = strtol(r.body, NULL, 10);
     qt_resp_free(&r);
     return n;
+}
+
+static long
+fake_count(const char *mode, const char *key)
+{
+    return count_at(fake_port, mode, key);
 }
 
 static const char *
@@ -433,6 +450,277 @@ START_TEST(schedule_runs_ingest)
 }
 END_TEST
 
+START_TEST(cftc_cot_reports)
+{
+    json_t *j, *rows;
+    struct qt_resp r;
+
+    start("ok", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_cot\",\"params\":{\"markets\":[\"13874A\"],"
+            "\"start_date\":\"2020-01-01\",\"end_date\":\"2020-12-31\"}}",
+            "succeeded");
+    rows = json_object_get(json_object_get(j, "result"), "markets");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 0), "rows")), 52);
+    json_decref(j);
+    /* the stored counts are the fake's (w: weeks since 2010-01-05), an omitted field NULL */
+    ck_assert_int_eq(qt_sql_int(dbinfo,
+                                "SELECT count(*) FROM cot_reports WHERE market = '13874A' AND "
+                                "(open_interest <> 500000 + 1000 * (((report_date - "
+                                "'2010-01-05'::date) / 7) % 50) OR noncomm_long <> 200000 + 100 * "
+                                "((((report_date - '2010-01-05'::date) / 7) * 7) % 300))"),
+                     0);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM cot_reports WHERE comm_short IS "
+                                        "NULL AND ((report_date - '2010-01-05'::date) / 7) % 52 "
+                                        "<> 10"),
+                     0);
+    ck_assert_int_eq(qt_get(&d, "/v1/cot/13874A?start=2020-01-01&end=2020-01-31", &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq((int)json_array_size(json_object_get(r.json, "reports")), 4);
+    ck_assert(json_is_number(json_object_get(json_array_get(json_object_get(r.json, "reports"), 0),
+                                             "net_noncomm_share")));
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/cot/13874a", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    /* the default markets, and the positioning features built from what was ingested */
+    j = job("{\"type\":\"ingest_cot\",\"params\":{\"start_date\":\"2015-01-01\"}}", "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "result"), "ok")), 5);
+    json_decref(j);
+    json_decref(job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"POS\"],"
+                    "\"start_date\":\"2019-01-01\",\"end_date\":\"2020-12-31\"}}",
+                    "succeeded"));
+    j = job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"POS\"],\"names\":"
+            "[\"cot_net_noncommercial\",\"cot_net_noncommercial_z\"],\"start_date\":"
+            "\"2019-01-01\",\"end_date\":\"2020-12-31\"}}",
+            "succeeded");
+    ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(json_object_get(j, "result"),
+                                                                      "symbols"), 0),
+                                       "feature_errors"));
+    json_decref(j);
+    ck_assert_int_gt(qt_sql_int(dbinfo, "SELECT count(*) FROM features WHERE symbol = 'POS' AND "
+                                        "name = 'cot_net_noncommercial_z'"),
+                     400);
+    stop();
+}
+END_TEST
+
+START_TEST(cftc_paging_and_failures)
+{
+    json_t *j;
+
+    start("paged", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_cot\",\"params\":{\"markets\":[\"088691\"]}}", "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(
+                         json_object_get(j, "result"), "markets"), 0), "rows")),
+                     qt_sql_int(dbinfo, "SELECT count(*) FROM generate_series('2010-01-05'::date, "
+                                        "'2024-12-31', '7 days')"));
+    ck_assert_int_ge(count_at(cftc_port, "paged", "088691"), 8);     /* pages of 100 */
+    json_decref(j);
+    stop();
+    start("202once", GOOD_KEY, 5000, 2);
+    json_decref(job("{\"type\":\"ingest_cot\",\"params\":{\"markets\":[\"043602\"],"
+                    "\"start_date\":\"2024-01-01\"}}", "succeeded"));
+    ck_assert_int_eq(count_at(cftc_port, "202once", "043602"), 3);   /* 202, page, empty page */
+    stop();
+    start("429once", GOOD_KEY, 5000, 2);
+    json_decref(job("{\"type\":\"ingest_cot\",\"params\":{\"markets\":[\"1170E1\"],"
+                    "\"start_date\":\"2024-01-01\"}}", "succeeded"));
+    ck_assert_int_eq(count_at(cftc_port, "429once", "1170E1"), 3);
+    stop();
+    start("forbidden", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_cot\",\"params\":{\"markets\":[\"067651\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "403"));
+    ck_assert_int_eq(count_at(cftc_port, "forbidden", "067651"), 1);
+    json_decref(j);
+    stop();
+    start("truncated", GOOD_KEY, 5000, 1);
+    j = job("{\"type\":\"ingest_cot\",\"params\":{\"markets\":[\"067651\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "not JSON"));
+    json_decref(j);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM cot_reports"), 0);
+    stop();
+}
+END_TEST
+
+START_TEST(yahoo_bars_with_crumb)
+{
+    json_t *j, *rows, *r0;
+
+    start("crumb", GOOD_KEY, 10000, 2);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\",\"DELISTED\","
+            "\"BETA\"],\"source\":\"yahoo\",\"start_date\":\"2020-01-01\","
+            "\"end_date\":\"2020-12-31\"}}",
+            "succeeded");
+    rows = json_object_get(json_object_get(j, "result"), "symbols");
+    r0 = json_array_get(rows, 0);
+    /* 2020 weekdays less New Year's Day and Christmas (July 4 was a Saturday) */
+    ck_assert_int_eq(json_integer_value(json_object_get(r0, "rows")), 260);
+    ck_assert_int_eq(json_integer_value(json_object_get(r0, "actions")), 4);   /* dividends */
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(rows, 1),
+                                                                   "error")),
+                                 "delisted"));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 2), "rows")), 260);
+    json_decref(j);
+    /* one cookie and one crumb for the whole job */
+    ck_assert_int_eq(count_at(yahoo_port, "crumb", "cookie"), 1);
+    ck_assert_int_eq(count_at(yahoo_port, "crumb", "crumb"), 1);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE symbol = 'ACME' AND "
+                                        "source = 'yahoo' AND ts::date = '2020-01-02'"),
+                     1);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM corporate_actions WHERE symbol = "
+                                        "'ACME' AND kind = 'dividend' AND value = 0.25"),
+                     4);
+    stop();
+    /* an expired crumb: refused once, refreshed, then served */
+    start("crumbonce", GOOD_KEY, 10000, 2);
+    json_decref(job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],"
+                    "\"source\":\"yahoo\",\"start_date\":\"2010-05-01\","
+                    "\"end_date\":\"2010-06-30\"}}", "succeeded"));
+    ck_assert_int_eq(count_at(yahoo_port, "crumbonce", "ACME"), 2);
+    ck_assert_int_eq(count_at(yahoo_port, "crumbonce", "crumb"), 2);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM corporate_actions WHERE symbol = "
+                                        "'ACME' AND kind = 'split' AND value = 2 AND ex_date = "
+                                        "'2010-06-01'"),
+                     1);
+    stop();
+}
+END_TEST
+
+START_TEST(yahoo_quirks_and_failures)
+{
+    json_t *j, *r0;
+
+    start("nulls", GOOD_KEY, 10000, 2);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],\"source\":\"yahoo\","
+            "\"start_date\":\"2020-01-01\",\"end_date\":\"2020-12-31\"}}",
+            "succeeded");
+    r0 = json_array_get(json_object_get(json_object_get(j, "result"), "symbols"), 0);
+    ck_assert_int_gt(json_integer_value(json_object_get(r0, "skipped_nulls")), 20);
+    ck_assert_int_eq(json_integer_value(json_object_get(r0, "rows")) +
+                         json_integer_value(json_object_get(r0, "skipped_nulls")),
+                     260);
+    json_decref(j);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE volume = 0 OR "
+                                        "close <= 0"),
+                     0);                                      /* nulls never stored as 0 */
+    stop();
+    start("noadj", GOOD_KEY, 10000, 2);
+    json_decref(job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],"
+                    "\"source\":\"yahoo\",\"start_date\":\"2020-01-01\","
+                    "\"end_date\":\"2020-01-31\"}}", "succeeded"));
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE adj_close <> close"), 0);
+    stop();
+    start("empty", GOOD_KEY, 10000, 2);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],\"source\":\"yahoo\","
+            "\"start_date\":\"2020-01-01\",\"end_date\":\"2020-01-31\"}}",
+            "succeeded");
+    r0 = json_array_get(json_object_get(json_object_get(j, "result"), "symbols"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(r0, "rows")), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(r0, "note")), "no price data in the range");
+    json_decref(j);
+    stop();
+    start("429", GOOD_KEY, 10000, 2);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],\"source\":\"yahoo\","
+            "\"start_date\":\"2020-01-01\",\"end_date\":\"2020-01-31\"}}",
+            "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "HTTP 429"));
+    ck_assert_int_eq(count_at(yahoo_port, "429", "ACME"), 3);
+    json_decref(j);
+    stop();
+    start("outage", GOOD_KEY, 10000, 1);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],\"source\":\"yahoo\","
+            "\"start_date\":\"2020-01-01\",\"end_date\":\"2020-01-31\"}}",
+            "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "Will be right back"));
+    json_decref(j);
+    stop();
+    start("badrequest", GOOD_KEY, 10000, 2);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],\"source\":\"yahoo\","
+            "\"start_date\":\"2020-01-01\",\"end_date\":\"2020-01-31\"}}",
+            "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "Invalid input"));
+    ck_assert_int_eq(count_at(yahoo_port, "badrequest", "ACME"), 1);
+    json_decref(j);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars"), 0);
+    stop();
+}
+END_TEST
+
+/* Writes text to <state_dir>/import/<name>. */
+static void
+import_file(const char *name, const char *text)
+{
+    char path[1024];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/import", d.state_dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/import/%s", d.state_dir, name);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* ingest_equity source csv: files under the import directory only, all or nothing per file. */
+START_TEST(csv_source_import_dir)
+{
+    json_t *j, *rows;
+    char link[1024];
+
+    start("ok", GOOD_KEY, 5000, 1);
+    import_file("ACME.csv", "Date,Open,High,Low,Close,Adj Close,Volume\n"
+                            "2024-01-02,10,11,9,10.5,10.4,100\n"
+                            "2024-01-03,10.5,11,10,10.8,10.7,200\n"
+                            "2024-01-04,10.8,11.5,10.6,11,10.9,300\n");
+    import_file("BAD.csv", "Date,Open,High,Low,Close,Volume\n"
+                           "2024-01-02,10,11,9,10.5,100\n"
+                           "2024-01-03,10.5,9,10,10.8,200\n");
+    import_file("MAP.csv", "Timestamp,Last,O,H,L,Vol,Venue\n"
+                           "2024-01-02,10.5,10,11,9,100,X\n");
+    snprintf(link, sizeof(link), "%s/import/out.csv", d.state_dir);
+    ck_assert_int_eq(symlink("/etc/passwd", link), 0);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],\"source\":\"csv\","
+            "\"path\":\"ACME.csv\",\"start_date\":\"2024-01-01\",\"end_date\":\"2024-12-31\"}}",
+            "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "result"), "rows")), 3);
+    json_decref(j);
+    /* a directory: <SYMBOL>.csv each; the bad file fails alone, with its line, keeping nothing */
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\",\"BAD\"],\"source\":"
+            "\"csv\",\"path\":\".\",\"start_date\":\"2024-01-01\",\"end_date\":\"2024-12-31\"}}",
+            "succeeded");
+    rows = json_object_get(json_object_get(j, "result"), "symbols");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(rows, 1),
+                                                                   "error")),
+                                 "line 3"));
+    json_decref(j);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE symbol = 'BAD'"), 0);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE symbol = 'ACME'"), 3);
+    /* outside the import directory: refused, also through a symlink */
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],\"source\":\"csv\","
+            "\"path\":\"../quantd.json\",\"start_date\":\"2024-01-01\",\"end_date\":"
+            "\"2024-12-31\"}}",
+            "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "outside the import directory"));
+    json_decref(j);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\"],\"source\":\"csv\","
+            "\"path\":\"out.csv\",\"start_date\":\"2024-01-01\",\"end_date\":\"2024-12-31\"}}",
+            "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "outside the import directory"));
+    json_decref(j);
+    /* a generic layout through the column mapping */
+    json_decref(job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"MAP\"],\"source\":"
+                    "\"csv\",\"path\":\"MAP.csv\",\"columns\":{\"date\":\"Timestamp\",\"close\":"
+                    "\"Last\",\"open\":\"O\",\"high\":\"H\",\"low\":\"L\",\"volume\":\"Vol\"},"
+                    "\"extra\":\"ignore\",\"start_date\":\"2024-01-01\","
+                    "\"end_date\":\"2024-12-31\"}}", "succeeded"));
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE symbol = 'MAP' AND "
+                                        "close = 10.5 AND adj_close = 10.5"),
+                     1);
+    stop();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -450,6 +738,11 @@ main(void)
     tcase_add_test(tc, fred_bad_answers);
     tcase_add_test(tc, cboe_vix_history);
     tcase_add_test(tc, schedule_runs_ingest);
+    tcase_add_test(tc, csv_source_import_dir);
+    tcase_add_test(tc, cftc_cot_reports);
+    tcase_add_test(tc, cftc_paging_and_failures);
+    tcase_add_test(tc, yahoo_bars_with_crumb);
+    tcase_add_test(tc, yahoo_quirks_and_failures);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
