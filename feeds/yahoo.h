@@ -40,6 +40,21 @@ enum qd_code yahoo_parse_chart(const char *json, size_t len, struct bar_series *
                                struct yahoo_actions *acts, struct yahoo_stats *st,
                                struct qd_err *err);
 
+/* The fast path of yahoo_parse_chart (feeds/yahoo_scan.c): a single-pass scanner for the
+ * usual success answer, with exactly yahoo_parse_chart's results. QD_OK, or QD_EINTERNAL
+ * meaning "not handled here, use the jansson parser" (an error answer, invalid JSON, an odd
+ * shape, anything the jansson parser would reject); then bars->n and acts->n are as they were
+ * and err is untouched. Never any other code. */
+enum qd_code yahoo_scan_chart(const char *json, size_t len, struct bar_series *bars,
+                              struct yahoo_actions *acts, struct yahoo_stats *st,
+                              struct qd_err *err);
+
+/* yahoo_parse_chart through jansson only: the reference the scanner is tested against
+ * (tests/unit/feeds/test_yahoo_scan.c, tests/fuzz/fuzz_yahoo.c). Not for other callers. */
+enum qd_code yahoo_parse_chart_jansson(const char *json, size_t len, struct bar_series *bars,
+                                       struct yahoo_actions *acts, struct yahoo_stats *st,
+                                       struct qd_err *err);
+
 /* Daily bars and events of symbol for days [start, end], with the cookie + crumb flow
  * (fetched once per process and refreshed once on a refusal). QD_ENOTFOUND for an unknown or
  * delisted symbol; QD_ETRANSIENT when retries ran out (429, 5xx, outage page, timeouts);
