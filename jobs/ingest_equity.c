@@ -261,73 +261,128 @@ from_csv(const json_t *params, const char *sym, int32_t start, int32_t end,
     return QD_OK;
 }
 
+/* Symbols fetched and waiting to be stored together (bars_db_upsert_many). */
+#define BATCH_SYMBOLS 64
+#define BATCH_ROWS    200000
+struct pending {
+    const char       *sym[BATCH_SYMBOLS];
+    struct bar_series s[BATCH_SYMBOLS];
+    json_t           *row[BATCH_SYMBOLS];   /* borrowed: the result array holds them */
+    size_t            n, rows;
+};
+
+/* Stores the pending symbols and completes their result rows. QD_EDB_RETRY and the like:
+ * the database went away (the job is retried; the upserts make that safe). */
+static enum qd_code
+flush(struct job_ctx *ctx, const char *source, struct pending *pd, size_t *failed,
+      long long *total, long long *changed, struct qd_err *err)
+{
+    struct bars_upsert_result up[BATCH_SYMBOLS];
+    const struct bar_series *ss[BATCH_SYMBOLS];
+    enum qd_code rc;
+
+    if (pd->n == 0)
+        return QD_OK;
+    memset(up, 0, sizeof(up));
+    for (size_t j = 0; j < pd->n; j++)
+        ss[j] = &pd->s[j];
+    rc = bars_db_upsert_many((PGconn *)job_conn(ctx), pd->sym, ss, pd->n, source, up, err);
+    if (rc == QD_OK) {
+        for (size_t j = 0; j < pd->n; j++) {
+            json_t *row = pd->row[j];
+            char first[11], last[11];
+            json_object_set_new(row, "rows", json_integer(up[j].rows));
+            if (up[j].code != QD_OK) {
+                json_object_set_new(row, "error", json_string(up[j].error));
+                (*failed)++;
+                continue;
+            }
+            if (pd->s[j].n > 0) {
+                qd_date_format(pd->s[j].day[0], first);
+                qd_date_format(pd->s[j].day[pd->s[j].n - 1], last);
+                json_object_set_new(row, "first", json_string(first));
+                json_object_set_new(row, "last", json_string(last));
+                json_object_set_new(row, "changed", json_integer(up[j].changed));
+            }
+            *total += up[j].rows;
+            *changed += up[j].changed;
+        }
+    }
+    pd->n = 0;
+    pd->rows = 0;
+    return rc;
+}
+
 enum qd_code
 ingest_equity_run(struct job_ctx *ctx, const json_t *params, json_t **result, struct qd_err *err)
 {
     const json_t *syms = json_object_get(params, "symbols"), *v;
     const char *source = json_string_value(json_object_get(params, "source"));
-    struct bar_series s;
+    struct pending *pd = calloc(1, sizeof(*pd));
     json_t *out = json_array();
     int32_t start, end;
     size_t i, nsym = json_array_size(syms), failed = 0, transient = 0;
     long long total = 0, changed = 0;
     enum qd_code rc = QD_OK;
 
+    if (pd == NULL) {
+        json_decref(out);
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
+    }
+    for (size_t j = 0; j < BATCH_SYMBOLS; j++)
+        bar_series_init(&pd->s[j], 0);
     if (source == NULL)
         source = "synthetic";
     job_param_date(params, "start_date", true, &start, err);
     job_param_date(params, "end_date", true, &end, err);
-    bar_series_init(&s, 0);
     json_array_foreach(syms, i, v)
     {
         const char *sym = json_string_value(v);
-        struct bars_upsert_result up = {0};
+        struct bar_series *s = &pd->s[pd->n];
         struct qd_err e = {0};
         enum qd_code src;
-        char first[11] = "", last[11] = "";
-        json_t *row, *extra;
+        json_t *row, *extra = NULL;
 
         if (job_should_stop(ctx)) {
             rc = qd_err_set(err, QD_ECANCELED, "cancelled");
             break;
         }
         job_progress(ctx, (double)i / (double)nsym, "%s (%zu of %zu)", sym, i + 1, nsym);
-        bar_series_clear(&s);
-        extra = NULL;
+        bar_series_clear(s);
         if (strcmp(source, "yahoo") == 0)
-            src = from_yahoo(ctx, sym, start, end, &s, &extra, &e);
+            src = from_yahoo(ctx, sym, start, end, s, &extra, &e);
         else if (strcmp(source, "csv") == 0)
-            src = from_csv(params, sym, start, end, &s, &extra, &e);
+            src = from_csv(params, sym, start, end, s, &extra, &e);
         else
-            src = synthetic_bars(sym, start, end, &s, &e);
+            src = synthetic_bars(sym, start, end, s, &e);
         transient += src == QD_ETRANSIENT;
-        if (src == QD_OK)
-            src = bars_db_upsert((PGconn *)job_conn(ctx), sym, source, &s, &up, &e);
-        if (src == QD_EDB_RETRY || src == QD_ENOMEM || src == QD_ETIMEOUT) {
-            /* the database went away: the whole job is retried (the upserts make that safe) */
+        if (src == QD_EDB_RETRY || src == QD_ETIMEOUT) {
             rc = qd_err_set(err, QD_EDB_RETRY, "%s: %s", sym, e.msg);
             json_decref(extra);
             break;
         }
-        row = json_pack("{s:s, s:I}", "symbol", sym, "rows", (json_int_t)up.rows);
+        row = json_pack("{s:s, s:I}", "symbol", sym, "rows", (json_int_t)0);
         if (extra != NULL)
             json_object_update(row, extra);
         json_decref(extra);
-        if (src == QD_OK && s.n > 0) {
-            qd_date_format(s.day[0], first);
-            qd_date_format(s.day[s.n - 1], last);
-            json_object_set_new(row, "first", json_string(first));
-            json_object_set_new(row, "last", json_string(last));
-            json_object_set_new(row, "changed", json_integer(up.changed));
-        } else if (src != QD_OK) {
+        json_array_append_new(out, row);
+        if (src != QD_OK) {
             json_object_set_new(row, "error", json_string(e.msg));
             failed++;
+            continue;
         }
-        json_array_append_new(out, row);
-        total += up.rows;
-        changed += up.changed;
+        pd->sym[pd->n] = sym;
+        pd->row[pd->n++] = row;
+        pd->rows += s->n;
+        if ((pd->n == BATCH_SYMBOLS || pd->rows >= BATCH_ROWS) &&
+            (rc = flush(ctx, source, pd, &failed, &total, &changed, err)) != QD_OK)
+            break;
     }
-    bar_series_release(&s);
+    if (rc == QD_OK)
+        rc = flush(ctx, source, pd, &failed, &total, &changed, err);
+    for (size_t j = 0; j < BATCH_SYMBOLS; j++)
+        bar_series_release(&pd->s[j]);
+    free(pd);
     if (rc != QD_OK) {
         json_decref(out);
         return rc;

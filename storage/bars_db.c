@@ -6,6 +6,7 @@
  * Worker threads only.
  */
 #include "storage/bars_db.h"
+#include "common/buf.h"
 #include "common/date.h"
 #include "storage/pg.h"
 
@@ -50,22 +51,24 @@ putf8(unsigned char *p, double d)
     put64(p, u);
 }
 
-/* Streams s as a binary COPY of (ts timestamptz, open..adj_close float8, volume int8) with the
- * statement given (into the staging table, or straight into bars with constant columns given
- * as defaults of a COPY target list). */
+/* Streams k series as one binary COPY of (ts timestamptz, open..adj_close float8, volume int8)
+ * with the statement given: into the staging table (symbols NULL), or straight into bars with
+ * each series' symbol, interval '1d' and source as text columns. */
 static enum qd_code
-copy_series(PGconn *c, const char *copy_sql, const struct bar_series *s, const char *symbol,
-            const char *source, struct qd_err *err)
+copy_many(PGconn *c, const char *copy_sql, const struct bar_series *const *ss,
+          const char *const *symbols, size_t k, const char *source, struct qd_err *err)
 {
     static const unsigned char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r',
                                              '\n', 0,   0,   0,   0,   0,   0,   0,    0,   0};
     enum { ROW = 2 + 7 * 4 + 7 * 8 };
-    /* direct (symbol != NULL): also symbol, interval and source text columns */
-    size_t sl = symbol ? strlen(symbol) : 0, ol = source ? strlen(source) : 0;
-    unsigned char *buf = malloc(COPY_CHUNK + ROW + 3 * 4 + sl + ol + 2), *p;
+    size_t sl = 0, ol = symbols && source ? strlen(source) : 0;
+    unsigned char *buf, *p;
     PGresult *res;
     enum qd_code rc = QD_OK;
 
+    for (size_t j = 0; symbols && j < k; j++)
+        sl = strlen(symbols[j]) > sl ? strlen(symbols[j]) : sl;
+    buf = malloc(COPY_CHUNK + ROW + 3 * 4 + sl + ol + 2 + sizeof(header));
     if (buf == NULL)
         return qd_err_set(err, QD_ENOMEM, "out of memory");
     res = PQexec(c, copy_sql);
@@ -77,41 +80,46 @@ copy_series(PGconn *c, const char *copy_sql, const struct bar_series *s, const c
     }
     memcpy(buf, header, sizeof(header));
     p = buf + sizeof(header);
-    for (size_t i = 0; i < s->n && rc == QD_OK; i++) {
-        int64_t usec = ((int64_t)s->day[i] - PG_EPOCH_DAYS) * 86400LL * 1000000LL;
-        double v[5] = {s->open[i], s->high[i], s->low[i], s->close[i], s->adj_close[i]};
+    for (size_t j = 0; j < k && rc == QD_OK; j++) {
+        const struct bar_series *s = ss[j];
+        const char *symbol = symbols ? symbols[j] : NULL;
+        size_t len = symbol ? strlen(symbol) : 0;
+        for (size_t i = 0; i < s->n && rc == QD_OK; i++) {
+            int64_t usec = ((int64_t)s->day[i] - PG_EPOCH_DAYS) * 86400LL * 1000000LL;
+            double v[5] = {s->open[i], s->high[i], s->low[i], s->close[i], s->adj_close[i]};
 
-        put16(p, symbol ? 10 : 7);
-        p += 2;
-        if (symbol) {
-            put32(p, (uint32_t)sl);
-            memcpy(p + 4, symbol, sl);
-            p += 4 + sl;
-            put32(p, 2);
-            memcpy(p + 4, "1d", 2);
-            p += 6;
-        }
-        put32(p, 8);
-        put64(p + 4, (uint64_t)usec);
-        p += 12;
-        for (int k = 0; k < 5; k++) {
+            put16(p, symbol ? 10 : 7);
+            p += 2;
+            if (symbol) {
+                put32(p, (uint32_t)len);
+                memcpy(p + 4, symbol, len);
+                p += 4 + len;
+                put32(p, 2);
+                memcpy(p + 4, "1d", 2);
+                p += 6;
+            }
             put32(p, 8);
-            putf8(p + 4, v[k]);
+            put64(p + 4, (uint64_t)usec);
             p += 12;
-        }
-        put32(p, 8);
-        put64(p + 4, (uint64_t)s->volume[i]);
-        p += 12;
-        if (symbol) {
-            put32(p, (uint32_t)ol);
-            memcpy(p + 4, source, ol);
-            p += 4 + ol;
-        }
-        if (p - buf >= COPY_CHUNK) {
-            if (PQputCopyData(c, (const char *)buf, (int)(p - buf)) != 1)
-                rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed: %s",
-                                PQerrorMessage(c));
-            p = buf;
+            for (int f = 0; f < 5; f++) {
+                put32(p, 8);
+                putf8(p + 4, v[f]);
+                p += 12;
+            }
+            put32(p, 8);
+            put64(p + 4, (uint64_t)s->volume[i]);
+            p += 12;
+            if (symbol) {
+                put32(p, (uint32_t)ol);
+                memcpy(p + 4, source, ol);
+                p += 4 + ol;
+            }
+            if (p - buf >= COPY_CHUNK) {
+                if (PQputCopyData(c, (const char *)buf, (int)(p - buf)) != 1)
+                    rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed: %s",
+                                    PQerrorMessage(c));
+                p = buf;
+            }
         }
     }
     put16(p, 0xffff);               /* trailer */
@@ -128,6 +136,20 @@ copy_series(PGconn *c, const char *copy_sql, const struct bar_series *s, const c
     }
     return rc;
 }
+
+static enum qd_code
+copy_series(PGconn *c, const char *copy_sql, const struct bar_series *s, const char *symbol,
+            const char *source, struct qd_err *err)
+{
+    const struct bar_series *ss[1] = {s};
+    const char *syms[1] = {symbol};
+
+    return copy_many(c, copy_sql, ss, symbol ? syms : NULL, 1, source, err);
+}
+
+#define DIRECT_COPY                                                                               \
+    "COPY bars (symbol, interval, ts, open, high, low, close, adj_close, volume, source) "        \
+    "FROM STDIN (FORMAT binary)"
 
 #define STAGE_COPY                                                                                \
     "COPY bars_stage (ts, open, high, low, close, adj_close, volume) FROM STDIN (FORMAT binary)"
@@ -147,10 +169,7 @@ upsert_rows(PGconn *c, const char *symbol, const char *source, const struct bar_
         /* a first load of the range: straight into bars, no staging (measured: about twice
          * the rows per second of staging + INSERT ... SELECT); a concurrent writer shows up as
          * a unique violation and the caller redoes it with conflict handling */
-        rc = copy_series(c,
-                         "COPY bars (symbol, interval, ts, open, high, low, close, adj_close, "
-                         "volume, source) FROM STDIN (FORMAT binary)",
-                         s, symbol, source, err);
+        rc = copy_series(c, DIRECT_COPY, s, symbol, source, err);
         if (rc == QD_OK)
             *changed = (long long)s->n;
         return rc;
@@ -407,5 +426,125 @@ bars_db_actions_upsert(PGconn *c, const char *symbol, const char *source, const 
     qd_buf_release(&d);
     qd_buf_release(&k);
     qd_buf_release(&v);
+    return rc;
+}
+
+/* Text array literal {"a","b"} of symbols (validated: no quotes or backslashes in them). */
+static enum qd_code
+text_array(struct qd_buf *b, const char *const *v, size_t k)
+{
+    enum qd_code rc = qd_buf_puts(b, "{");
+
+    for (size_t j = 0; j < k && rc == QD_OK; j++)
+        rc = qd_buf_printf(b, "%s\"%s\"", j ? "," : "", v[j]);
+    return rc == QD_OK ? qd_buf_puts(b, "}") : rc;
+}
+
+enum qd_code
+bars_db_upsert_many(PGconn *c, const char *const *symbols, const struct bar_series *const *ss,
+                    size_t k, const char *source, struct bars_upsert_result *out,
+                    struct qd_err *err)
+{
+    struct qd_buf names = QD_BUF_INIT(0), firsts = QD_BUF_INIT(0), lasts = QD_BUF_INIT(0);
+    const char **fs = calloc(k + 1, sizeof(*fs));
+    const struct bar_series **fss = calloc(k + 1, sizeof(*fss));
+    bool *fresh = calloc(k + 1, sizeof(*fresh));
+    size_t nf = 0;
+    PGresult *res = NULL;
+    enum qd_code rc = QD_OK;
+
+    if (fs == NULL || fss == NULL || fresh == NULL) {
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t j = 0; j < k && rc == QD_OK; j++) {
+        char a[16] = "infinity", b[16] = "-infinity";
+        if (ss[j]->n > 0) {
+            qd_date_format(ss[j]->day[0], a);
+            qd_date_format(ss[j]->day[ss[j]->n - 1], b);
+        }
+        rc = qd_buf_printf(&firsts, "%s%s", j ? "," : "{", a);
+        if (rc == QD_OK)
+            rc = qd_buf_printf(&lasts, "%s%s", j ? "," : "{", b);
+    }
+    if (rc == QD_OK && (rc = qd_buf_puts(&firsts, "}")) == QD_OK &&
+        (rc = qd_buf_puts(&lasts, "}")) == QD_OK)
+        rc = text_array(&names, symbols, k);
+    if (rc != QD_OK) {
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = pg_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    if (rc == QD_OK) {
+        const char *p[3] = {names.data, firsts.data, lasts.data};
+        rc = pg_exec(c, "INSERT INTO symbols (symbol) SELECT unnest($1::text[]) "
+                        "ON CONFLICT DO NOTHING",
+                     1, p, PGRES_COMMAND_OK, NULL, err);
+        /* which symbols have no bar in their range: those are fresh */
+        if (rc == QD_OK)
+            rc = pg_exec(c,
+                         "SELECT NOT EXISTS (SELECT 1 FROM bars b WHERE b.symbol = x.s AND "
+                         "b.interval = '1d' AND b.ts >= x.a AND b.ts <= x.z) FROM "
+                         "unnest($1::text[], $2::date[], $3::date[]) WITH ORDINALITY "
+                         "AS x(s, a, z, i) ORDER BY i",
+                         3, p, PGRES_TUPLES_OK, &res, err);
+    }
+    for (size_t j = 0; rc == QD_OK && j < k; j++) {
+        fresh[j] = ss[j]->n > 0 && PQgetvalue(res, (int)j, 0)[0] == 't';
+        if (fresh[j]) {
+            fs[nf] = symbols[j];
+            fss[nf++] = ss[j];
+        }
+    }
+    PQclear(res);
+    res = NULL;
+    if (rc == QD_OK && nf > 0)
+        rc = copy_many(c, DIRECT_COPY, fss, fs, nf, source, err);
+    if (rc == QD_OK && nf > 0) {
+        struct qd_buf fn = QD_BUF_INIT(0);
+        const char *p[1];
+        if (text_array(&fn, fs, nf) != QD_OK)
+            rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+        p[0] = fn.data;
+        if (rc == QD_OK)
+            rc = pg_exec(c, "UPDATE symbols SET bars_version = bars_version + 1 "
+                            "WHERE symbol = ANY($1::text[])",
+                         1, p, PGRES_COMMAND_OK, NULL, err);
+        qd_buf_release(&fn);
+    }
+    if (rc == QD_OK)
+        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    else
+        PQclear(PQexec(c, "ROLLBACK"));
+    if (rc == QD_EDB_RETRY || rc == QD_ETIMEOUT || rc == QD_ENOMEM)
+        goto out;
+    if (rc != QD_OK) {
+        /* a concurrent writer, or a row the database refused: every symbol through the
+         * careful path, so that only the guilty one fails */
+        memset(fresh, 0, k * sizeof(*fresh));
+        rc = QD_OK;
+    }
+    for (size_t j = 0; j < k && rc == QD_OK; j++) {
+        struct qd_err e = {0};
+        enum qd_code one;
+        out[j].code = QD_OK;
+        out[j].error[0] = '\0';
+        if (fresh[j]) {
+            out[j].rows = out[j].changed = (long long)ss[j]->n;
+            continue;
+        }
+        one = bars_db_upsert(c, symbols[j], source, ss[j], &out[j], &e);
+        out[j].code = one;
+        memcpy(out[j].error, one == QD_OK ? "" : e.msg, one == QD_OK ? 1 : sizeof(e.msg));
+        if (one == QD_EDB_RETRY || one == QD_ETIMEOUT || one == QD_ENOMEM)
+            rc = qd_err_set(err, one, "%s: %s", symbols[j], e.msg);
+    }
+out:
+    qd_buf_release(&names);
+    qd_buf_release(&firsts);
+    qd_buf_release(&lasts);
+    free(fs);
+    free(fss);
+    free(fresh);
     return rc;
 }
