@@ -216,6 +216,7 @@ bench: all bench-deps $(BUILD)/bench-engine $(BUILD)/bench-feeds
 	$(BUILD)/bench-feeds
 	sh bench/backtest.sh
 	sh bench/ingest.sh
+	sh bench/csv.sh
 	sh bench/http.sh
 
 install: all
