@@ -164,7 +164,8 @@ from_yahoo(struct job_ctx *ctx, const char *sym, int32_t start, int32_t end,
             s->volume[keep++] = s->volume[i];
         }
     s->n = keep;
-    qsort(acts.a, acts.n, sizeof(*acts.a), cmp_action);
+    if (acts.n > 1)
+        qsort(acts.a, acts.n, sizeof(*acts.a), cmp_action);
     for (size_t i = 0; i < acts.n; i++)       /* one row per (date, kind): the last wins */
         if (acts.a[i].day >= start && acts.a[i].day <= end) {
             if (na > 0 && acts.a[na - 1].day == acts.a[i].day &&
