@@ -38,17 +38,7 @@ features_db_upsert(PGconn *c, const char *symbol, const char *name, const int32_
                      "ON COMMIT DELETE ROWS",
                      0, NULL, PGRES_COMMAND_OK, NULL, err);
     if (rc == QD_OK && rows.len > 0) {
-        res = PQexec(c, "COPY features_stage (ts, value) FROM STDIN");
-        rc = pg_check(c, res, PGRES_COPY_IN, err);
-        PQclear(res);
-        if (rc == QD_OK && (PQputCopyData(c, rows.data, (int)rows.len) != 1 ||
-                            PQputCopyEnd(c, NULL) != 1))
-            rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed");
-        while ((res = PQgetResult(c)) != NULL) {
-            if (rc == QD_OK)
-                rc = pg_check(c, res, PGRES_COMMAND_OK, err);
-            PQclear(res);
-        }
+        rc = pg_copy_in(c, "COPY features_stage (ts, value) FROM STDIN", rows.data, rows.len, err);
         if (rc == QD_OK) {
             rc = pg_exec(c,
                          "INSERT INTO features AS f (symbol, name, ts, value) "

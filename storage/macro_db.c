@@ -113,17 +113,7 @@ macro_db_upsert(PGconn *c, const char *series_id, const int32_t *days, const dou
                      "ON COMMIT DELETE ROWS",
                      0, NULL, PGRES_COMMAND_OK, NULL, err);
     if (rc == QD_OK && rows.len > 0) {
-        res = PQexec(c, "COPY macro_stage (date, value) FROM STDIN");
-        rc = pg_check(c, res, PGRES_COPY_IN, err);
-        PQclear(res);
-        if (rc == QD_OK && (PQputCopyData(c, rows.data, (int)rows.len) != 1 ||
-                            PQputCopyEnd(c, NULL) != 1))
-            rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed");
-        while ((res = PQgetResult(c)) != NULL) {
-            if (rc == QD_OK)
-                rc = pg_check(c, res, PGRES_COMMAND_OK, err);
-            PQclear(res);
-        }
+        rc = pg_copy_in(c, "COPY macro_stage (date, value) FROM STDIN", rows.data, rows.len, err);
         if (rc == QD_OK)
             rc = pg_exec(c,
                          "INSERT INTO macro_observations AS m (series_id, date, value) "
@@ -224,17 +214,7 @@ cot_db_upsert(PGconn *c, const char *market, const struct cot_db_row *rows, size
                      "ON COMMIT DELETE ROWS",
                      0, NULL, PGRES_COMMAND_OK, NULL, err);
     if (rc == QD_OK && b.len > 0) {
-        res = PQexec(c, "COPY cot_stage FROM STDIN");
-        rc = pg_check(c, res, PGRES_COPY_IN, err);
-        PQclear(res);
-        if (rc == QD_OK &&
-            (PQputCopyData(c, b.data, (int)b.len) != 1 || PQputCopyEnd(c, NULL) != 1))
-            rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed");
-        while ((res = PQgetResult(c)) != NULL) {
-            if (rc == QD_OK)
-                rc = pg_check(c, res, PGRES_COMMAND_OK, err);
-            PQclear(res);
-        }
+        rc = pg_copy_in(c, "COPY cot_stage FROM STDIN", b.data, b.len, err);
         if (rc == QD_OK)
             rc = pg_exec(c,
                          "INSERT INTO cot_reports AS r (market, report_date, market_name, "

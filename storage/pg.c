@@ -114,3 +114,22 @@ pg_conninfo_redact(const char *conninfo, char *out, size_t outlen)
         snprintf(out, outlen, "%s", conninfo);
     }
 }
+
+enum qd_code
+pg_copy_in(PGconn *conn, const char *copy_sql, const char *data, size_t len, struct qd_err *err)
+{
+    PGresult *res = PQexec(conn, copy_sql);
+    enum qd_code rc = pg_check(conn, res, PGRES_COPY_IN, err);
+
+    PQclear(res);
+    if (rc != QD_OK)
+        return rc;
+    if (PQputCopyData(conn, data ? data : "", (int)len) != 1 || PQputCopyEnd(conn, NULL) != 1)
+        rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed: %s", PQerrorMessage(conn));
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (rc == QD_OK)
+            rc = pg_check(conn, res, PGRES_COMMAND_OK, err);
+        PQclear(res);
+    }
+    return rc;
+}

@@ -116,26 +116,6 @@ copy_bin_metric(struct qd_buf *b, int64_t run_id, const char *key, double v)
     put_be(b, bits, 8);
 }
 
-static enum qd_code
-copy_rows(PGconn *c, const char *sql, const struct qd_buf *data, struct qd_err *err)
-{
-    PGresult *res = PQexec(c, sql);
-    enum qd_code rc = pg_check(c, res, PGRES_COPY_IN, err);
-
-    PQclear(res);
-    if (rc != QD_OK)
-        return rc;
-    if (PQputCopyData(c, data->data ? data->data : "", (int)data->len) != 1 ||
-        PQputCopyEnd(c, NULL) != 1)
-        rc = qd_err_set(err, QD_EDB_RETRY, "database: COPY failed: %s", PQerrorMessage(c));
-    while ((res = PQgetResult(c)) != NULL) {
-        if (rc == QD_OK)
-            rc = pg_check(c, res, PGRES_COMMAND_OK, err);
-        PQclear(res);
-    }
-    return rc;
-}
-
 enum qd_code
 runs_db_insert_batch(PGconn *c, const struct run_batch *b, int64_t *ids, struct qd_err *err)
 {
@@ -191,13 +171,13 @@ runs_db_insert_batch(PGconn *c, const struct run_batch *b, int64_t *ids, struct 
     if (rc == QD_OK && (runs.data == NULL || mets.len == 0) && b->nm > 0)
         rc = qd_err_set(err, QD_ENOMEM, "out of memory");
     if (rc == QD_OK)
-        rc = copy_rows(c,
-                       "COPY runs (id, experiment_id, strategy, params, data_hash, config_hash, "
-                       "engine_version, job_id, end_time) FROM STDIN",
-                       &runs, err);
+        rc = pg_copy_in(c,
+                        "COPY runs (id, experiment_id, strategy, params, data_hash, config_hash, "
+                        "engine_version, job_id, end_time) FROM STDIN",
+                        runs.data, runs.len, err);
     if (rc == QD_OK && b->nm > 0)
-        rc = copy_rows(c, "COPY metrics (run_id, key, value) FROM STDIN WITH (FORMAT binary)",
-                       &mets, err);
+        rc = pg_copy_in(c, "COPY metrics (run_id, key, value) FROM STDIN WITH (FORMAT binary)",
+                        mets.data, mets.len, err);
     if (rc == QD_OK)
         rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
     else
