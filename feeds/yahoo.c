@@ -255,32 +255,30 @@ session_get(bool refresh, unsigned stale, char *cookie, size_t nc, char *crumb, 
     return rc;
 }
 
-/* A 200 that is Yahoo's outage page ("Will be right back") or not JSON may heal. */
+/* Where check_chart parses a 2xx answer: once, in the check, so that no answer is read
+ * twice. */
+struct chart_out {
+    struct bar_series    *bars;
+    struct yahoo_actions *acts;
+    struct yahoo_stats   *st;
+    bool                  parsed;
+    enum qd_code          rc;
+    struct qd_err         err;
+};
+
+/* Parses a 2xx answer into the caller's arrays. Yahoo's outage page ("Will be right back")
+ * and an answer that is not JSON (cut off) may heal: retried. */
 static enum qd_code
 check_chart(const struct feed_response *r, void *arg, struct qd_err *err)
 {
-    json_t *root;
+    struct chart_out *o = arg;
 
-    (void)arg;
     if (strstr(r->body, "Will be right back") != NULL)
         return qd_err_set(err, QD_ETRANSIENT, "Yahoo is down (\"Will be right back\")");
-    /* a full JSON check only when the fast scanner cannot read it (most answers it can) */
-    {
-        struct bar_series b;
-        struct yahoo_actions a = {0};
-        struct yahoo_stats st;
-        enum qd_code rc;
-        bar_series_init(&b, 0);
-        rc = yahoo_scan_chart(r->body, r->len, &b, &a, &st, NULL);
-        bar_series_release(&b);
-        yahoo_actions_release(&a);
-        if (rc == QD_OK)
-            return QD_OK;
-    }
-    root = json_loadb(r->body, r->len, 0, NULL);
-    if (root == NULL)
+    o->rc = yahoo_parse_chart(r->body, r->len, o->bars, o->acts, o->st, &o->err);
+    if (o->rc == QD_EINVAL && strncmp(o->err.msg, "not JSON", 8) == 0)
         return qd_err_set(err, QD_ETRANSIENT, "the answer is not JSON");
-    json_decref(root);
+    o->parsed = true;
     return QD_OK;
 }
 
@@ -310,6 +308,7 @@ yahoo_fetch(const char *symbol, int32_t start, int32_t end, feed_stop_fn *stop, 
     unsigned gen = 0;
     bool have_session;
     struct qd_err se = {0};
+    struct chart_out co = {.bars = bars, .acts = acts, .st = st};
 
     memset(st, 0, sizeof(*st));
     path_escape(symbol, sym, sizeof(sym));
@@ -329,7 +328,14 @@ yahoo_fetch(const char *symbol, int32_t start, int32_t end, feed_stop_fn *stop, 
                  have_session ? "&crumb=" : "", have_session ? crumb : "");
         /* messages name the symbol, not the URL (it carries the crumb) */
         snprintf(shown, sizeof(shown), "Yahoo chart %s", symbol);
-        rc = feed_get_ex(&fs->http, url, shown, &x, check_chart, NULL, stop, stop_arg, &r, err);
+        rc = feed_get_ex(&fs->http, url, shown, &x, check_chart, &co, stop, stop_arg, &r, err);
+        if (rc == QD_OK && co.parsed) {
+            /* a 2xx answer, parsed by check_chart */
+            free(r.body);
+            if (co.rc != QD_OK)
+                *err = co.err;
+            return co.rc;
+        }
         if (rc != QD_OK) {
             free(r.body);
             return rc;
