@@ -166,6 +166,14 @@ err_msg(json_t *j)
     return json_string_value(json_object_get(json_object_get(j, "error"), "message"));
 }
 
+/* The failed job's error code: "unavailable" when every failure may heal (the runner retries
+ * such a job with backoff), "invalid_argument" when none will. */
+static const char *
+err_code(json_t *j)
+{
+    return json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+}
+
 /* The job JSON and the daemon log never hold the key. */
 static void
 key_not_leaked(json_t *j, const char *key)
@@ -285,6 +293,7 @@ START_TEST(fred_retries_429_and_5xx)
     j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"DGS3MO\"]}}", "failed");
     ck_assert_ptr_nonnull(strstr(err_msg(j), "HTTP 500"));
     ck_assert_ptr_nonnull(strstr(err_msg(j), "after 3 attempts"));
+    ck_assert_str_eq(err_code(j), "unavailable");
     ck_assert_int_eq(fake_count("500always", "DGS3MO"), 3);
     key_not_leaked(j, GOOD_KEY);
     json_decref(j);
@@ -300,6 +309,7 @@ START_TEST(fred_refusals_are_not_retried)
     j = job("{\"type\":\"ingest_macro\",\"params\":{\"series\":[\"UNRATE\"]}}", "failed");
     ck_assert_ptr_nonnull(strstr(err_msg(j), "FRED_API_KEY"));
     ck_assert_ptr_nonnull(strstr(err_msg(j), "not registered"));
+    ck_assert_str_eq(err_code(j), "invalid_argument");         /* a refusal does not heal */
     ck_assert_int_eq(fake_count("ok", "UNRATE"), 1);          /* not retried */
     key_not_leaked(j, BAD_KEY);
     json_decref(j);
