@@ -154,9 +154,9 @@ copy_series(PGconn *c, const char *copy_sql, const struct bar_series *s, const c
 #define STAGE_COPY                                                                                \
     "COPY bars_stage (ts, open, high, low, close, adj_close, volume) FROM STDIN (FORMAT binary)"
 
-/* Moves the staged rows into bars. fresh: the symbol has no bar in the range (a first ingest),
- * so a plain INSERT does, without conflict handling or comparison. *changed gets the rows
- * written. */
+/* Writes s into bars. fresh: the symbol has no bar in the range (a first ingest), so a COPY
+ * straight into bars does; otherwise staged rows are upserted, writing only those that differ.
+ * *changed gets the rows written. */
 static enum qd_code
 upsert_rows(PGconn *c, const char *symbol, const char *source, const struct bar_series *s,
             bool fresh, long long *changed, struct qd_err *err)
@@ -177,22 +177,19 @@ upsert_rows(PGconn *c, const char *symbol, const char *source, const struct bar_
     rc = copy_series(c, STAGE_COPY, s, NULL, NULL, err);
     if (rc != QD_OK)
         return rc;
-    if (fresh)
-        rc = QD_OK;
-    else
-        rc = pg_exec(c,
-                     "INSERT INTO bars AS b (symbol, interval, ts, open, high, low, close, "
-                     "adj_close, volume, source) "
-                     "SELECT $1, '1d', ts, open, high, low, close, adj_close, volume, $2 "
-                     "FROM bars_stage "
-                     "ON CONFLICT (symbol, interval, ts) DO UPDATE SET open = excluded.open, "
-                     "high = excluded.high, low = excluded.low, close = excluded.close, "
-                     "adj_close = excluded.adj_close, volume = excluded.volume, "
-                     "source = excluded.source "
-                     "WHERE (b.open, b.high, b.low, b.close, b.adj_close, b.volume, b.source) "
-                     "IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, "
-                     "excluded.close, excluded.adj_close, excluded.volume, excluded.source)",
-                     2, p, PGRES_COMMAND_OK, &res, err);
+    rc = pg_exec(c,
+                 "INSERT INTO bars AS b (symbol, interval, ts, open, high, low, close, "
+                 "adj_close, volume, source) "
+                 "SELECT $1, '1d', ts, open, high, low, close, adj_close, volume, $2 "
+                 "FROM bars_stage "
+                 "ON CONFLICT (symbol, interval, ts) DO UPDATE SET open = excluded.open, "
+                 "high = excluded.high, low = excluded.low, close = excluded.close, "
+                 "adj_close = excluded.adj_close, volume = excluded.volume, "
+                 "source = excluded.source "
+                 "WHERE (b.open, b.high, b.low, b.close, b.adj_close, b.volume, b.source) "
+                 "IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, "
+                 "excluded.close, excluded.adj_close, excluded.volume, excluded.source)",
+                 2, p, PGRES_COMMAND_OK, &res, err);
     if (rc == QD_OK)
         *changed = strtoll(PQcmdTuples(res), NULL, 10);
     PQclear(res);

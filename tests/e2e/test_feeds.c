@@ -727,6 +727,18 @@ START_TEST(csv_source_import_dir)
     ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE symbol = 'MAP' AND "
                                         "close = 10.5 AND adj_close = 10.5"),
                      1);
+    /* a batch the database refuses (the same symbol twice in one COPY of a first load) is
+     * redone symbol by symbol: both succeed, the rows are stored once */
+    ck_assert_int_eq(qt_sql_exec(dbinfo, "DELETE FROM bars WHERE symbol = 'ACME'"), 0);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\",\"ACME\"],"
+            "\"source\":\"csv\",\"path\":\".\",\"start_date\":\"2024-01-01\","
+            "\"end_date\":\"2024-12-31\"}}",
+            "succeeded");
+    rows = json_object_get(json_object_get(j, "result"), "symbols");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 0), "changed")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 1), "changed")), 0);
+    json_decref(j);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE symbol = 'ACME'"), 3);
     stop();
 }
 END_TEST
