@@ -123,3 +123,28 @@ qd_mono_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+/* The n-th Sunday (n >= 1) of month m of year y, as days. */
+static int32_t
+nth_sunday(int y, unsigned m, unsigned n)
+{
+    int32_t first = qd_days_from_civil(y, m, 1);
+    return first + (int32_t)((7 - qd_weekday(first)) % 7) + (int32_t)(7 * (n - 1));
+}
+
+int32_t
+qd_new_york_day(int64_t unix_sec)
+{
+    int32_t utc_day = (int32_t)((unix_sec >= 0 ? unix_sec : unix_sec - 86399) / 86400);
+    int y;
+    unsigned m, d;
+    int64_t dst_on, dst_off;
+
+    qd_civil_from_days(utc_day, &y, &m, &d);
+    /* US rule since 2007: EDT (UTC-4) from 02:00 EST on the second Sunday of March (07:00 UTC)
+     * to 02:00 EDT on the first Sunday of November (06:00 UTC); EST (UTC-5) otherwise */
+    dst_on = (int64_t)nth_sunday(y, 3, 2) * 86400 + 7 * 3600;
+    dst_off = (int64_t)nth_sunday(y, 11, 1) * 86400 + 6 * 3600;
+    unix_sec -= (unix_sec >= dst_on && unix_sec < dst_off) ? 4 * 3600 : 5 * 3600;
+    return (int32_t)((unix_sec >= 0 ? unix_sec : unix_sec - 86399) / 86400);
+}

@@ -25,6 +25,9 @@ int  qd_time_format(int64_t usec, char *buf);
 
 /* Microseconds since the epoch (CLOCK_REALTIME) and monotonic milliseconds. */
 int64_t qd_now_usec(void);
+/* The calendar day in New York (US Eastern, with the US daylight-saving rule since 2007) at
+ * unix_sec: the trading day of US markets. */
+int32_t qd_new_york_day(int64_t unix_sec);
 uint64_t qd_mono_ms(void);
 
 #endif

@@ -445,6 +445,8 @@ configure_feeds(const struct qd_config *cfg)
     snprintf(fs.yahoo_url, sizeof(fs.yahoo_url), "%s", cfg->feed_yahoo_url);
     snprintf(fs.yahoo_cookie_url, sizeof(fs.yahoo_cookie_url), "%s", cfg->feed_yahoo_cookie_url);
     snprintf(fs.yahoo_crumb_url, sizeof(fs.yahoo_crumb_url), "%s", cfg->feed_yahoo_crumb_url);
+    snprintf(fs.tradier_url, sizeof(fs.tradier_url), "%s", cfg->feed_tradier_url);
+    snprintf(fs.polygon_url, sizeof(fs.polygon_url), "%s", cfg->feed_polygon_url);
     if (cfg->feed_import_dir[0] != '\0')
         snprintf(fs.import_dir, sizeof(fs.import_dir), "%s", cfg->feed_import_dir);
     else
@@ -455,6 +457,10 @@ configure_feeds(const struct qd_config *cfg)
     }
     if (feeds_secret("FRED_API_KEY", cfg->feed_fred_key_file, fs.fred_key, sizeof(fs.fred_key),
                      &err) != QD_OK ||
+        feeds_secret("TRADIER_API_KEY", cfg->feed_tradier_key_file, fs.tradier_key,
+                     sizeof(fs.tradier_key), &err) != QD_OK ||
+        feeds_secret("POLYGON_API_KEY", cfg->feed_polygon_key_file, fs.polygon_key,
+                     sizeof(fs.polygon_key), &err) != QD_OK ||
         feeds_configure(&fs, &err) != QD_OK) {
         QD_LOG(QD_LOG_ERR, "feeds: %s", err.msg);
         return -1;

@@ -79,6 +79,21 @@ backoff_ms(const struct feed_http_opts *o, unsigned k, long retry_after_s)
     return (unsigned)(ceil / 2 + arc4random_uniform((uint32_t)(ceil / 2 + 1)));
 }
 
+/* The wait until a rate-limit window resets at reset_ms (epoch ms; a little after, capped). */
+static unsigned
+reset_wait_ms(const struct feed_http_opts *o, long long reset_ms)
+{
+    struct timespec now;
+    long long now_ms, d;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    now_ms = (long long)now.tv_sec * 1000LL + now.tv_nsec / 1000000L;
+    d = reset_ms - now_ms + 50;
+    if (d < 50)
+        d = 50;
+    return (unsigned)(d < (long long)o->retry_max_ms ? d : (long long)o->retry_max_ms);
+}
+
 /* Whether a transport error may heal by retrying. */
 static bool
 transient_curl(CURLcode c)
@@ -100,15 +115,38 @@ transient_curl(CURLcode c)
     }
 }
 
-/* Header callback: picks the wanted Set-Cookie ("name=value", attributes dropped). */
+struct hdr_state {
+    struct feed_extra *x;
+    long long          reset_ms;    /* the reset header's value; 0 when absent */
+};
+
+/* Header callback: picks the wanted Set-Cookie ("name=value", attributes dropped) and the
+ * rate-limit reset time. */
 static size_t
 on_header(char *p, size_t size, size_t nitems, void *arg)
 {
-    struct feed_cookies *x = arg;
-    size_t n = size * nitems, nl = strlen(x->set_name);
+    struct hdr_state *hs = arg;
+    struct feed_extra *x = hs->x;
+    size_t n = size * nitems, nl = x->set_name ? strlen(x->set_name) : 0;
     const char *v, *end = p + n;
 
-    if (n > 11 && strncasecmp(p, "Set-Cookie:", 11) == 0) {
+    if (x->reset_ms_header != NULL) {
+        size_t hl = strlen(x->reset_ms_header);
+        if (n > hl + 1 && strncasecmp(p, x->reset_ms_header, hl) == 0 && p[hl] == ':') {
+            char num[32];
+            size_t len = 0;
+            v = p + hl + 1;
+            while (v < end && *v == ' ')
+                v++;
+            while (v + len < end && len + 1 < sizeof(num) && v[len] >= '0' && v[len] <= '9')
+                len++;
+            memcpy(num, v, len);
+            num[len] = '\0';
+            hs->reset_ms = len > 0 ? strtoll(num, NULL, 10) : 0;
+        }
+    }
+    if (x->set_name != NULL && x->set_out != NULL && n > 11 &&
+        strncasecmp(p, "Set-Cookie:", 11) == 0) {
         v = p + 11;
         while (v < end && *v == ' ')
             v++;
@@ -132,7 +170,7 @@ feed_get(const struct feed_http_opts *o, const char *url, const char *shown, fee
 
 enum qd_code
 feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
-            struct feed_cookies *x, feed_check_fn *check, void *check_arg, feed_stop_fn *stop,
+            struct feed_extra *x, feed_check_fn *check, void *check_arg, feed_stop_fn *stop,
             void *stop_arg, struct feed_response *r, struct qd_err *err)
 {
     char why[320] = "";
@@ -141,10 +179,13 @@ feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
     for (unsigned k = 0;; k++) {
         CURL *h = curl_easy_init();
         struct sink s = {.max = o->max_bytes};
+        struct hdr_state hs = {.x = x};
+        struct curl_slist *hdrs = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
         long retry_after = 0;
         const char *ct = NULL;
         CURLcode cc;
+        unsigned wait;
         bool again = false;
 
         if (h == NULL)
@@ -165,9 +206,19 @@ feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         if (x != NULL && x->cookie != NULL)
             curl_easy_setopt(h, CURLOPT_COOKIE, x->cookie);
-        if (x != NULL && x->set_name != NULL && x->set_out != NULL) {
+        if (x != NULL) {
             curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-            curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+            curl_easy_setopt(h, CURLOPT_HEADERDATA, &hs);
+            for (size_t i = 0; x->headers != NULL && x->headers[i] != NULL; i++) {
+                struct curl_slist *l = curl_slist_append(hdrs, x->headers[i]);
+                if (l == NULL) {
+                    curl_slist_free_all(hdrs);
+                    curl_easy_cleanup(h);
+                    return qd_err_set(err, QD_ENOMEM, "out of memory");
+                }
+                hdrs = l;
+            }
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         }
         cc = curl_easy_perform(h);
         r->attempts = k + 1;
@@ -178,6 +229,7 @@ feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
             snprintf(r->content_type, sizeof(r->content_type), "%s", ct ? ct : "");
         }
         curl_easy_cleanup(h);
+        curl_slist_free_all(hdrs);
         free(r->body);
         r->body = s.data ? s.data : strdup("");
         r->len = s.len;
@@ -210,7 +262,11 @@ feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
             return QD_OK;
         if (k >= o->retries)
             return qd_err_set(err, QD_ETRANSIENT, "%s: %s (after %u attempts)", shown, why, k + 1);
-        if (!nap(backoff_ms(o, k, retry_after), stop, stop_arg))
+        if (r->status == 429 && retry_after <= 0 && hs.reset_ms > 0)
+            wait = reset_wait_ms(o, hs.reset_ms);
+        else
+            wait = backoff_ms(o, k, retry_after);
+        if (!nap(wait, stop, stop_arg))
             return qd_err_set(err, QD_ECANCELED, "cancelled");
     }
 }

@@ -29,19 +29,27 @@ typedef enum qd_code feed_check_fn(const struct feed_response *r, void *arg, str
 /* Polled while waiting between attempts: true stops with QD_ECANCELED. */
 typedef bool feed_stop_fn(void *arg);
 
-/* Cookies for sources that need a session (Yahoo's A3 cookie): cookie is sent as the Cookie
- * header when not NULL; a Set-Cookie whose name is set_name is copied ("name=value") into
- * set_out. */
-struct feed_cookies {
-    const char *cookie;
-    const char *set_name;
-    char       *set_out;
-    size_t      set_n;
+/* What some sources need beyond a plain GET (every member optional):
+ * - cookie: sent as the Cookie header (Yahoo's A3 session); a Set-Cookie whose name is
+ *   set_name is copied ("name=value") into set_out.
+ * - headers: NULL-terminated "Name: value" request headers (Authorization, Accept). They may
+ *   hold secrets: nothing here logs or echoes them, and libcurl drops them on a redirect to
+ *   another host.
+ * - reset_ms_header: a response header that says, in epoch milliseconds, when the source's
+ *   rate-limit window resets (Tradier's X-Ratelimit-Expiry): a 429 without Retry-After waits
+ *   until then (capped at retry_max_ms) instead of the exponential backoff. */
+struct feed_extra {
+    const char        *cookie;
+    const char        *set_name;
+    char              *set_out;
+    size_t             set_n;
+    const char *const *headers;
+    const char        *reset_ms_header;
 };
 
-/* feed_get with cookies (x may be NULL). */
+/* feed_get with extras (x may be NULL). */
 enum qd_code feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
-                         struct feed_cookies *x, feed_check_fn *check, void *check_arg,
+                         struct feed_extra *x, feed_check_fn *check, void *check_arg,
                          feed_stop_fn *stop, void *stop_arg, struct feed_response *r,
                          struct qd_err *err);
 

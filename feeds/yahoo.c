@@ -207,7 +207,7 @@ session_refresh(feed_stop_fn *stop, void *stop_arg, struct qd_err *err)
     const struct feeds_settings *fs = feeds_settings();
     struct feed_http_opts o = fs->http;
     char url[700], cookie[512] = "";
-    struct feed_cookies x = {.set_name = "A3", .set_out = cookie, .set_n = sizeof(cookie)};
+    struct feed_extra x = {.set_name = "A3", .set_out = cookie, .set_n = sizeof(cookie)};
     struct feed_response r;
     enum qd_code rc;
 
@@ -219,7 +219,7 @@ session_refresh(feed_stop_fn *stop, void *stop_arg, struct qd_err *err)
         return rc;
     if (cookie[0] == '\0')
         return qd_err_set(err, QD_EAUTH, "Yahoo: %s set no A3 cookie", url);
-    x = (struct feed_cookies){.cookie = cookie};
+    x = (struct feed_extra){.cookie = cookie};
     snprintf(url, sizeof(url), "%s/v1/test/getcrumb", fs->yahoo_crumb_url);
     rc = feed_get_ex(&o, url, url, &x, NULL, NULL, stop, stop_arg, &r, err);
     if (rc == QD_OK && (r.status != 200 || r.len == 0 || r.len >= sizeof(session_crumb) ||
@@ -317,7 +317,7 @@ yahoo_fetch(const char *symbol, int32_t start, int32_t end, feed_stop_fn *stop, 
                                stop_arg, &se) == QD_OK;
     for (int attempt = 0;; attempt++) {
         char url[1200], shown[80];
-        struct feed_cookies x = {.cookie = have_session ? cookie : NULL};
+        struct feed_extra x = {.cookie = have_session ? cookie : NULL};
         struct feed_response r;
         enum qd_code rc;
         /* period2 is exclusive: the day after end */

@@ -111,80 +111,20 @@ store(struct job_ctx *ctx, const char *id, const struct feed_series *s, int32_t 
     return QD_OK;
 }
 
-/* Fetches and stores one item (a series, a market) into its result row; the codes of
- * fetch and store (QD_EDB_RETRY / QD_ETIMEOUT: the database went away). */
-typedef enum qd_code item_fn(struct job_ctx *ctx, const char *id, int32_t a, int32_t b,
-                             json_t *row, struct qd_err *e);
-
-/* The loop both jobs share: every item of params[list] (or the defaults), one failing without
- * failing the others; the job fails when every one failed (as transient when every failure may
- * heal) or the database went away. Result: {<list>: [{<key>, ...}], ok, failed}. */
-static enum qd_code
-each_item(struct job_ctx *ctx, const json_t *params, const char *list, const char *key,
-          const char *const *defaults, item_fn *one, json_t **result, struct qd_err *err)
-{
-    const json_t *given = json_object_get(params, list);
-    size_t n = given ? json_array_size(given) : 0, ok = 0, transient = 0;
-    json_t *out = json_array();
+/* The requested date range, handed to each item. */
+struct range {
     int32_t a, b;
-    enum qd_code rc = QD_OK;
-
-    if (given == NULL)
-        while (defaults[n])
-            n++;
-    dates(params, &a, &b, err);
-    for (size_t i = 0; i < n && rc == QD_OK; i++) {
-        const char *id = given ? json_string_value(json_array_get(given, i)) : defaults[i];
-        json_t *row = json_pack("{s:s}", key, id);
-        struct qd_err e = {0};
-        enum qd_code src;
-
-        if (job_should_stop(ctx)) {
-            json_decref(row);
-            rc = qd_err_set(err, QD_ECANCELED, "cancelled");
-            break;
-        }
-        job_progress(ctx, (double)i / (double)n, "%s", id);
-        src = one(ctx, id, a, b, row, &e);
-        if (src == QD_EDB_RETRY || src == QD_ETIMEOUT || src == QD_ECANCELED) {
-            json_decref(row);
-            rc = src == QD_ECANCELED ? qd_err_set(err, src, "cancelled")
-                                     : qd_err_set(err, src, "%s: %s", id, e.msg);
-            break;
-        }
-        if (src == QD_OK) {
-            ok++;
-        } else {
-            transient += src == QD_ETRANSIENT;
-            json_object_set_new(row, "error", json_string(e.msg));
-        }
-        json_array_append_new(out, row);
-    }
-    if (rc == QD_OK && ok == 0 && n > 0) {
-        /* nothing was stored: the job fails (for now, when every failure may heal) */
-        rc = qd_err_set(err, transient == n ? QD_ETRANSIENT : QD_EINVAL, "%s%s: %s",
-                        transient == n ? "every one failed for now; " : "",
-                        json_string_value(json_object_get(json_array_get(out, 0), key)),
-                        json_string_value(json_object_get(json_array_get(out, 0), "error")));
-    }
-    if (rc != QD_OK) {
-        json_decref(out);
-        return rc;
-    }
-    *result = json_pack("{s:o, s:I, s:I}", list, out, "ok", (json_int_t)ok, "failed",
-                        (json_int_t)(n - ok));
-    return QD_OK;
-}
+};
 
 static enum qd_code
-one_series(struct job_ctx *ctx, const char *id, int32_t a, int32_t b, json_t *row,
-           struct qd_err *e)
+one_series(struct job_ctx *ctx, const char *id, void *arg, json_t *row, struct qd_err *e)
 {
+    const struct range *r = arg;
     struct feed_series s;
-    enum qd_code rc = fred_fetch(id, a, b, stop_cb, ctx, &s, e);
+    enum qd_code rc = fred_fetch(id, r->a, r->b, stop_cb, ctx, &s, e);
 
     if (rc == QD_OK)
-        rc = store(ctx, id, &s, a, b, row, e);
+        rc = store(ctx, id, &s, r->a, r->b, row, e);
     feed_series_release(&s);
     return rc;
 }
@@ -192,8 +132,11 @@ one_series(struct job_ctx *ctx, const char *id, int32_t a, int32_t b, json_t *ro
 enum qd_code
 ingest_macro_run(struct job_ctx *ctx, const json_t *params, json_t **result, struct qd_err *err)
 {
-    return each_item(ctx, params, "series", "series_id", default_series, one_series, result,
-                     err);
+    struct range r;
+
+    dates(params, &r.a, &r.b, err);
+    return job_each_item(ctx, params, "series", "series_id", default_series, one_series, &r,
+                         result, err);
 }
 
 enum qd_code
@@ -297,11 +240,11 @@ store_cot(struct job_ctx *ctx, const char *market, const struct cot_rows *r, jso
 }
 
 static enum qd_code
-one_market(struct job_ctx *ctx, const char *id, int32_t a, int32_t b, json_t *row,
-           struct qd_err *e)
+one_market(struct job_ctx *ctx, const char *id, void *arg, json_t *row, struct qd_err *e)
 {
+    const struct range *g = arg;
     struct cot_rows r;
-    enum qd_code rc = cftc_fetch(id, a, b, stop_cb, ctx, &r, e);
+    enum qd_code rc = cftc_fetch(id, g->a, g->b, stop_cb, ctx, &r, e);
 
     if (rc == QD_OK)
         rc = store_cot(ctx, id, &r, row, e);
@@ -312,5 +255,9 @@ one_market(struct job_ctx *ctx, const char *id, int32_t a, int32_t b, json_t *ro
 enum qd_code
 ingest_cot_run(struct job_ctx *ctx, const json_t *params, json_t **result, struct qd_err *err)
 {
-    return each_item(ctx, params, "markets", "market", default_markets, one_market, result, err);
+    struct range r;
+
+    dates(params, &r.a, &r.b, err);
+    return job_each_item(ctx, params, "markets", "market", default_markets, one_market, &r,
+                         result, err);
 }

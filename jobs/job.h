@@ -60,4 +60,16 @@ enum qd_code job_param_date(const json_t *params, const char *key, bool required
 /* Rejects members not in the NULL-terminated list, naming the first unknown one. */
 enum qd_code job_param_known(const json_t *params, const char *const *keys, struct qd_err *err);
 
+/* Fetches and stores one item (a symbol, a series, a market) into its result row; the codes of
+ * fetch and store (QD_EDB_RETRY / QD_ETIMEOUT: the database went away). */
+typedef enum qd_code job_item_fn(struct job_ctx *ctx, const char *id, void *arg, json_t *row,
+                                 struct qd_err *e);
+/* The loop the ingest jobs share: one(ctx, id, arg, ...) for every string of params[list] (or
+ * of the NULL-terminated defaults when the list is absent), one failing without failing the
+ * others; the job fails when every one failed (as transient when every failure may heal) or the
+ * database went away. Result: {<list>: [{<key>: id, ...}], "ok", "failed"}. */
+enum qd_code job_each_item(struct job_ctx *ctx, const json_t *params, const char *list,
+                           const char *key, const char *const *defaults, job_item_fn *one,
+                           void *arg, json_t **result, struct qd_err *err);
+
 #endif

@@ -16,9 +16,11 @@ job_validate_fn build_features_validate;
 job_run_fn build_features_run;
 job_validate_fn ingest_macro_validate, ingest_vix_validate, ingest_cot_validate;
 job_run_fn ingest_macro_run, ingest_vix_run, ingest_cot_run;
+job_validate_fn ingest_options_validate;
+job_run_fn ingest_options_run;
 
 static const struct job_type registry[] = {
-    {"ingest_equity", "daily OHLCV bars for symbols into the bars table (source: synthetic)",
+    {"ingest_equity", "daily OHLCV bars for symbols into the bars table (source: yahoo, csv or synthetic)",
      ingest_equity_validate, ingest_equity_run},
     {"equity_backtest", "SMA-crossover backtests (one config or a grid) recorded as runs of an experiment",
      equity_backtest_validate, equity_backtest_run},
@@ -30,6 +32,8 @@ static const struct job_type registry[] = {
      ingest_vix_validate, ingest_vix_run},
     {"ingest_cot", "CFTC legacy COT reports (net speculative positioning) into cot_reports",
      ingest_cot_validate, ingest_cot_run},
+    {"ingest_options", "option chain snapshots (Tradier with greeks, or Polygon) into option_quotes",
+     ingest_options_validate, ingest_options_run},
 };
 
 const struct job_type *
