@@ -32,6 +32,7 @@ void api_features_get(struct api_req *r);
 void api_macro_get(struct api_req *r);
 void api_vix_get(struct api_req *r);
 void api_cot_get(struct api_req *r);
+void api_options_get(struct api_req *r);
 void api_strategies_get(struct api_req *r);
 void api_experiments_list(struct api_req *r);
 void api_experiments_get(struct api_req *r);
@@ -62,6 +63,7 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/macro/{series_id}", api_macro_get, SCOPE_READ, 0},
     {"GET", "/v1/vix", api_vix_get, SCOPE_READ, 0},
     {"GET", "/v1/cot/{market}", api_cot_get, SCOPE_READ, 0},
+    {"GET", "/v1/options/{symbol}", api_options_get, SCOPE_READ, 0},
     {"GET", "/v1/strategies", api_strategies_get, SCOPE_READ, 0},
     {"GET", "/v1/experiments", api_experiments_list, SCOPE_READ, 0},
     {"GET", "/v1/experiments/{id}", api_experiments_get, SCOPE_READ, 0},

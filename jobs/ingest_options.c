@@ -64,8 +64,9 @@ read_params(const json_t *params, struct opt_params *p, struct qd_err *err)
                                 "an underlying symbol: 1-10 of A-Z, 0-9, '.' and '-'");
         }
     }
-    if (prov != NULL && !(json_is_string(prov) && (strcmp(json_string_value(prov), "tradier") == 0 ||
-                                                   strcmp(json_string_value(prov), "polygon") == 0)))
+    if (prov != NULL &&
+        !(json_is_string(prov) && (strcmp(json_string_value(prov), "tradier") == 0 ||
+                                   strcmp(json_string_value(prov), "polygon") == 0)))
         return qd_err_field(err, QD_EINVAL, "params.data_provider",
                             "data_provider is \"tradier\" (the default) or \"polygon\"");
     p->polygon = prov != NULL && strcmp(json_string_value(prov), "polygon") == 0;
@@ -178,6 +179,9 @@ fetch_tradier(struct job_ctx *ctx, const char *sym, const struct opt_params *p,
     if (days == NULL)
         return qd_err_set(e, QD_ENOMEM, "out of memory");
     rc = tradier_fetch_expirations(sym, stop_cb, ctx, days, MAX_EXPIRATIONS, &n, e);
+    if (rc == QD_OK && n == 0)
+        rc = qd_err_set(e, QD_ENOTFOUND, "Tradier lists no option expirations for %s (unknown "
+                        "symbol or no listed options)", sym);
     for (size_t i = 0; i < n && rc == QD_OK; i++) {
         if (!wanted(p, days[i]) || (p->max_expirations && used == p->max_expirations))
             continue;
@@ -189,6 +193,9 @@ fetch_tradier(struct job_ctx *ctx, const char *sym, const struct opt_params *p,
         used++;
     }
     free(days);
+    if (rc == QD_OK && used == 0)
+        rc = qd_err_set(e, QD_ENOTFOUND, "Tradier lists none of the requested expirations for "
+                        "%s", sym);
     json_object_set_new(row, "expirations", json_integer((json_int_t)used));
     return rc;
 }
@@ -208,6 +215,13 @@ fetch_polygon(struct job_ctx *ctx, const char *sym, const struct opt_params *p,
                                      stop_cb, ctx, out, e);
     if (rc != QD_OK)
         return rc;
+    if (out->n == 0) {
+        char day[16];
+        qd_date_format(p->as_of, day);
+        return qd_err_set(e, QD_ENOTFOUND, "Polygon lists no option contracts for %s%s on %s "
+                          "(unknown symbol, or none listed that day)", sym,
+                          p->nwant ? " with the requested expirations" : "", day);
+    }
     keep_nearest(out, p->max_expirations);
     for (size_t i = 0; i < out->n && rc == QD_OK; i++) {
         if (job_should_stop(ctx))

@@ -27,8 +27,13 @@
 #define BAD_KEY "zyxwvutsrqponmlkjihgfedcba543210"
 
 static char dbinfo[512];
-static pid_t fake_pid[3];
-static int fake_port, cftc_port, yahoo_port;
+#define TRADIER_TOKEN "tradier-sandbox-token-0123456789"
+#define POLYGON_KEY "polygon-key-0123456789abcdef"
+
+static pid_t fake_pid[4];
+static int fake_port, cftc_port, yahoo_port, options_port;
+/* The options providers' credentials the next start() gives the daemon */
+static const char *tradier_key = TRADIER_TOKEN, *polygon_key = POLYGON_KEY;
 static struct qt_daemon d;
 
 /* Starts tests/fakes/<name> and returns its port. */
@@ -67,12 +72,13 @@ setup(void)
     fake_port = fake_start("fake_feeds", &fake_pid[0]);
     cftc_port = fake_start("fake_cftc", &fake_pid[1]);
     yahoo_port = fake_start("fake_yahoo", &fake_pid[2]);
+    options_port = fake_start("fake_options", &fake_pid[3]);
 }
 
 static void
 teardown(void)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (fake_pid[i] > 0) {
             kill(fake_pid[i], SIGTERM);
             waitpid(fake_pid[i], NULL, 0);
@@ -84,7 +90,7 @@ teardown(void)
 static void
 start(const char *mode, const char *key, unsigned timeout_ms, unsigned retries)
 {
-    char cfg[2048];
+    char cfg[3072];
 
     ck_assert(qt_db_create("e2e_feeds", dbinfo, sizeof(dbinfo)) == 0);
 
@@ -92,6 +98,8 @@ start(const char *mode, const char *key, unsigned timeout_ms, unsigned retries)
         setenv("FRED_API_KEY", key, 1);
     else
         unsetenv("FRED_API_KEY");
+    setenv("TRADIER_API_KEY", tradier_key, 1);
+    setenv("POLYGON_API_KEY", polygon_key, 1);
     snprintf(cfg, sizeof(cfg),
              "{\"jobs\": {\"workers\": 1, \"poll_ms\": 50, \"max_attempts\": 1,"
              " \"scheduler_ms\": 100},"
@@ -100,11 +108,13 @@ start(const char *mode, const char *key, unsigned timeout_ms, unsigned retries)
              " \"cftc\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"},"
              " \"yahoo\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\","
              " \"cookie_url\": \"http://127.0.0.1:%d/m/%s\","
-             " \"crumb_url\": \"http://127.0.0.1:%d/m/%s\"}, \"timeout_ms\": %u,"
+             " \"crumb_url\": \"http://127.0.0.1:%d/m/%s\"},"
+             " \"tradier\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"},"
+             " \"polygon\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"}, \"timeout_ms\": %u,"
              " \"connect_timeout_ms\": 1000, \"retries\": %u, \"retry_base_ms\": 50,"
              " \"retry_max_ms\": 1500}}",
              fake_port, mode, fake_port, mode, cftc_port, mode, yahoo_port, mode, yahoo_port,
-             mode, yahoo_port, mode, timeout_ms, retries);
+             mode, yahoo_port, mode, options_port, mode, options_port, mode, timeout_ms, retries);
     ck_assert(qt_daemon_start(&d, dbinfo, cfg) == 0);
 }
 
@@ -743,6 +753,370 @@ START_TEST(csv_source_import_dir)
 }
 END_TEST
 
+/* The rows of option_quotes matching a condition. */
+static long long
+quotes_where(const char *cond)
+{
+    char sql[1024];
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM option_quotes WHERE %s", cond);
+    return qt_sql_int(dbinfo, sql);
+}
+
+/* The quotes array of GET path (status 200 asserted); r freed by the caller. */
+static json_t *
+chain_get(const char *path, struct qt_resp *r)
+{
+    ck_assert_int_eq(qt_get(&d, path, r), 0);
+    ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
+    return json_object_get(r->json, "quotes");
+}
+
+static double
+num(json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+START_TEST(tradier_chains_stored_and_served)
+{
+    json_t *j, *rows, *qs, *q;
+    struct qt_resp r;
+
+    start("ok", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\",\"NOSUCH\"]}}",
+            "succeeded");
+    rows = json_object_get(json_object_get(j, "result"), "symbols");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "result"),
+                                                       "data_provider")), "tradier");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 0), "expirations")),
+                     3);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 0), "rows")), 30);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 0), "written")), 30);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(rows, 1),
+                                                                   "error")),
+                                 "no option expirations for NOSUCH"));
+    key_not_leaked(j, TRADIER_TOKEN);
+    json_decref(j);
+    /* one expirations request and one chain per expiration, each once */
+    ck_assert_int_eq(count_at(options_port, "ok", "expirations:ACME"), 1);
+    ck_assert_int_eq(count_at(options_port, "ok", "chains:ACME"), 3);
+    /* stored as of today in New York, values as served */
+    ck_assert_int_eq(quotes_where("as_of = (now() AT TIME ZONE 'America/New_York')::date AND "
+                                  "source = 'tradier' AND underlying = 'ACME'"), 30);
+    ck_assert_int_eq(quotes_where("abs(bid - (greatest(0, CASE option_right WHEN 'C' THEN 100 - "
+                                  "strike ELSE strike - 100 END) + 1.5 + 0.5 * (CASE expiration "
+                                  "WHEN '2024-07-05' THEN 0 WHEN '2024-07-19' THEN 1 ELSE 2 END)"
+                                  " - 0.05)) < 1e-9 AND abs(ask - bid - 0.1) < 1e-9"), 30);
+    ck_assert_int_eq(quotes_where("last IS NULL"), 3);        /* the 110 calls never traded */
+    ck_assert_int_eq(quotes_where("delta IS NULL OR gamma IS NULL OR iv IS NULL"), 0);
+    ck_assert_int_eq(quotes_where("quote_time = '2024-06-28 18:59:59+00'"), 30);
+
+    qs = chain_get("/v1/options/ACME?expiration=2024-07-19", &r);
+    ck_assert_int_eq((int)json_array_size(qs), 10);
+    q = json_array_get(qs, 0);                                /* the 90 call */
+    ck_assert_str_eq(json_string_value(json_object_get(q, "contract")), "ACME240719C00090000");
+    ck_assert_str_eq(json_string_value(json_object_get(q, "right")), "call");
+    ck_assert_str_eq(json_string_value(json_object_get(q, "expiration")), "2024-07-19");
+    ck_assert_double_eq_tol(num(q, "strike"), 90, 1e-12);
+    ck_assert_double_eq_tol(num(q, "bid"), 11.95, 1e-9);
+    ck_assert_double_eq_tol(num(q, "ask"), 12.05, 1e-9);
+    ck_assert_double_eq_tol(num(q, "last"), 12.0, 1e-9);
+    ck_assert_int_eq(json_integer_value(json_object_get(q, "volume")), 10);
+    ck_assert_int_eq(json_integer_value(json_object_get(q, "open_interest")), 100);
+    ck_assert_double_eq_tol(num(q, "delta"), 0.7, 1e-9);
+    ck_assert_double_eq_tol(num(q, "iv"), 0.27, 1e-9);
+    ck_assert_double_eq_tol(num(q, "theta"), -0.04, 1e-9);
+    ck_assert_double_eq_tol(num(q, "vega"), 0.11, 1e-9);
+    ck_assert_str_eq(json_string_value(json_object_get(q, "source")), "tradier");
+    ck_assert_str_eq(json_string_value(json_object_get(q, "quote_time")),
+                     "2024-06-28T18:59:59.000Z");
+    q = json_array_get(qs, 9);                                /* the 110 put */
+    ck_assert_str_eq(json_string_value(json_object_get(q, "right")), "put");
+    ck_assert_double_eq_tol(num(q, "rho"), -0.04, 1e-9);
+    ck_assert(json_is_null(json_object_get(json_array_get(qs, 8), "last")));
+    qt_resp_free(&r);
+
+    /* a re-run changes nothing */
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"],"
+            "\"expirations\":[\"2024-08-16\"]}}", "succeeded");
+    rows = json_object_get(json_object_get(j, "result"), "symbols");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 0), "rows")), 10);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 0), "written")), 0);
+    json_decref(j);
+    ck_assert_int_eq(count_at(options_port, "ok", "chains:ACME"), 4);
+
+    /* reads: unknown symbol, bad dates, a day without quotes */
+    ck_assert_int_eq(qt_get(&d, "/v1/options/ZZZ", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/options/acme", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/options/ACME?as_of=2020-01-01", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/options/ACME?expiration=2024-02-30", &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
+                     "expiration");
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/options/ACME?source=yahoo", &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    qt_resp_free(&r);
+    /* bad params are refused before anything runs */
+    {
+        static const char *const bad[][2] = {
+            {"{\"symbols\":[\"acme\"]}", "params.symbols[0]"},
+            {"{\"symbols\":[\"ACME\"],\"data_provider\":\"yahoo\"}", "params.data_provider"},
+            {"{\"symbols\":[\"ACME\"],\"as_of\":\"2024-07-01\"}", "params.as_of"},
+            {"{\"symbols\":[\"ACME\"],\"max_contracts\":5}", "params.max_contracts"},
+            {"{\"symbols\":[\"ACME\"],\"expirations\":[\"2024-13-01\"]}",
+             "params.expirations[0]"},
+            {"{\"symbols\":[\"ACME\"],\"api_key\":\"x\"}", "params.api_key"},
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            char body[256];
+            snprintf(body, sizeof(body), "{\"type\":\"ingest_options\",\"params\":%s}",
+                     bad[i][0]);
+            ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", body, &r), 0);
+            ck_assert_msg(r.status == 400, "%s: %ld", body, r.status);
+            ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"),
+                                                               "field")), bad[i][1]);
+            qt_resp_free(&r);
+        }
+    }
+    stop();
+}
+END_TEST
+
+START_TEST(tradier_quirks)
+{
+    json_t *j, *row;
+
+    /* one expiration as a bare string, one contract as a bare object */
+    start("one", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"]}}", "succeeded");
+    row = json_array_get(json_object_get(json_object_get(j, "result"), "symbols"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "expirations")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "rows")), 1);
+    json_decref(j);
+    ck_assert_int_eq(quotes_where("contract = 'ACME240719C00100000' AND strike = 100 AND "
+                                  "option_right = 'C' AND expiration = '2024-07-19'"), 1);
+    stop();
+    /* "options": null is an empty chain, not an error */
+    start("null", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"]}}", "succeeded");
+    row = json_array_get(json_object_get(json_object_get(j, "result"), "symbols"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "expirations")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "rows")), 0);
+    json_decref(j);
+    ck_assert_int_eq(quotes_where("true"), 0);
+    stop();
+    /* greeks null: stored as NULL, never 0 */
+    start("nogreeks", GOOD_KEY, 5000, 2);
+    json_decref(job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"],"
+                    "\"max_expirations\":2}}", "succeeded"));
+    ck_assert_int_eq(count_at(options_port, "nogreeks", "chains:ACME"), 2);
+    ck_assert_int_eq(quotes_where("option_right = 'P' AND delta IS NULL AND gamma IS NULL AND "
+                                  "iv IS NULL AND bid IS NOT NULL"), 10);
+    ck_assert_int_eq(quotes_where("option_right = 'C' AND delta IS NOT NULL"), 10);
+    ck_assert_int_eq(quotes_where("delta = 0 OR iv = 0"), 0);
+    stop();
+}
+END_TEST
+
+START_TEST(tradier_failures)
+{
+    json_t *j;
+
+    /* a refused token: named, not retried, never echoed */
+    start("401", GOOD_KEY, 5000, 3);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "TRADIER_API_KEY"));
+    ck_assert_str_eq(err_code(j), "invalid_argument");
+    ck_assert_int_eq(count_at(options_port, "401", "expirations:ACME"), 1);
+    key_not_leaked(j, TRADIER_TOKEN);
+    json_decref(j);
+    stop();
+    tradier_key = "wrong-token-wrong-token-wrong";
+    start("ok", GOOD_KEY, 5000, 3);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"BETA\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "TRADIER_API_KEY"));
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "Invalid Access Token"));
+    key_not_leaked(j, tradier_key);
+    json_decref(j);
+    stop();
+    tradier_key = TRADIER_TOKEN;
+    /* the rate limit: 4 requests a second; the client waits for X-Ratelimit-Expiry (one retry
+     * with a 50 ms backoff would hit the same window again) */
+    start("ratelimit", GOOD_KEY, 5000, 1);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\",\"BETA\"]}}",
+            "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(
+                         json_object_get(j, "result"), "symbols"), 1), "rows")), 30);
+    ck_assert_int_eq(count_at(options_port, "ratelimit", "expirations:BETA"), 2);
+    json_decref(j);
+    stop();
+    /* 429 and 500 once per request: each retried once */
+    start("429once", GOOD_KEY, 5000, 2);
+    json_decref(job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"],"
+                    "\"expirations\":[\"2024-07-19\"]}}", "succeeded"));
+    ck_assert_int_eq(count_at(options_port, "429once", "expirations:ACME"), 2);
+    ck_assert_int_eq(count_at(options_port, "429once", "chains:ACME"), 2);
+    ck_assert_int_eq(quotes_where("true"), 10);
+    stop();
+    start("500once", GOOD_KEY, 5000, 2);
+    json_decref(job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"],"
+                    "\"max_expirations\":1}}", "succeeded"));
+    ck_assert_int_eq(count_at(options_port, "500once", "chains:ACME"), 2);
+    ck_assert_int_eq(quotes_where("expiration = '2024-07-05'"), 10);
+    stop();
+    start("500always", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "HTTP 500"));
+    ck_assert_str_eq(err_code(j), "unavailable");
+    ck_assert_int_eq(count_at(options_port, "500always", "expirations:ACME"), 3);
+    json_decref(j);
+    stop();
+    start("slow", GOOD_KEY, 800, 1);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"]}}", "failed");
+    ck_assert_msg(strcasestr(err_msg(j), "timeout") || strcasestr(err_msg(j), "timed out"),
+                  "%s", err_msg(j));
+    ck_assert_int_eq(count_at(options_port, "slow", "expirations:ACME"), 2);
+    json_decref(j);
+    stop();
+    start("truncated", GOOD_KEY, 5000, 1);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "not JSON"));
+    ck_assert_int_eq(count_at(options_port, "truncated", "expirations:ACME"), 2);
+    json_decref(j);
+    stop();
+    start("html", GOOD_KEY, 5000, 1);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"]}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "HTML"));
+    json_decref(j);
+    ck_assert_int_eq(quotes_where("true"), 0);
+    stop();
+}
+END_TEST
+
+START_TEST(polygon_contracts_and_day_bars)
+{
+    json_t *j, *row, *qs, *q;
+    struct qt_resp r;
+
+    start("ok", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\",\"NOSUCH\"],"
+            "\"data_provider\":\"polygon\",\"as_of\":\"2024-07-01\"}}", "succeeded");
+    row = json_array_get(json_object_get(json_object_get(j, "result"), "symbols"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(row, "as_of")), "2024-07-01");
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "expirations")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "rows")), 30);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(
+                                     json_object_get(json_object_get(j, "result"), "symbols"),
+                                     1), "error")),
+                                 "no option contracts for NOSUCH"));
+    key_not_leaked(j, POLYGON_KEY);
+    json_decref(j);
+    ck_assert_int_eq(count_at(options_port, "ok", "contracts:ACME"), 1);
+    ck_assert_int_eq(count_at(options_port, "ok", "aggs:O:ACME240719C00090000"), 1);
+    /* the day's close and volume; no bid/ask or greeks on this API: NULL */
+    ck_assert_int_eq(quotes_where("source = 'polygon' AND as_of = '2024-07-01' AND bid IS NULL "
+                                  "AND ask IS NULL AND delta IS NULL AND iv IS NULL AND "
+                                  "open_interest IS NULL AND quote_time = "
+                                  "'2024-07-01 04:00:00+00'"), 30);
+    qs = chain_get("/v1/options/ACME?as_of=2024-07-01&expiration=2024-07-19&source=polygon", &r);
+    ck_assert_int_eq((int)json_array_size(qs), 10);
+    q = json_array_get(qs, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(q, "contract")), "ACME240719C00090000");
+    ck_assert_double_eq_tol(num(q, "last"), 12.0, 1e-9);
+    ck_assert_int_eq(json_integer_value(json_object_get(q, "volume")), 10);
+    ck_assert(json_is_null(json_object_get(q, "bid")));
+    ck_assert(json_is_null(json_object_get(q, "delta")));
+    q = json_array_get(qs, 9);
+    ck_assert_str_eq(json_string_value(json_object_get(q, "contract")), "ACME240719P00110000");
+    ck_assert_double_eq_tol(num(q, "last"), 12.0, 1e-9);
+    ck_assert_int_eq(json_integer_value(json_object_get(q, "volume")), 100);
+    qt_resp_free(&r);
+    /* latest day by default */
+    qs = chain_get("/v1/options/ACME", &r);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "as_of")), "2024-07-01");
+    ck_assert_int_eq((int)json_array_size(qs), 30);
+    qt_resp_free(&r);
+    /* one expiration; too many contracts fails the symbol and keeps nothing new */
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"BETA\"],"
+            "\"data_provider\":\"polygon\",\"as_of\":\"2024-07-02\","
+            "\"expirations\":[\"2024-08-16\"]}}", "succeeded");
+    row = json_array_get(json_object_get(json_object_get(j, "result"), "symbols"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "rows")), 10);
+    json_decref(j);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"GAMMA\"],"
+            "\"data_provider\":\"polygon\",\"as_of\":\"2024-07-02\",\"max_contracts\":20}}",
+            "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "max_contracts"));
+    json_decref(j);
+    ck_assert_int_eq(quotes_where("underlying = 'GAMMA'"), 0);
+    ck_assert_int_eq(count_at(options_port, "ok", "aggs:O:GAMMA240719C00090000"), 0);
+    stop();
+}
+END_TEST
+
+START_TEST(polygon_paging_and_failures)
+{
+    json_t *j, *row;
+
+    /* 7 contracts a page: next_url followed (under our base) until the listing ends */
+    start("paged", GOOD_KEY, 5000, 2);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"],"
+            "\"data_provider\":\"polygon\",\"as_of\":\"2024-07-01\",\"max_expirations\":2}}",
+            "succeeded");
+    row = json_array_get(json_object_get(json_object_get(j, "result"), "symbols"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "rows")), 20);
+    ck_assert_int_eq(json_integer_value(json_object_get(row, "expirations")), 2);
+    json_decref(j);
+    ck_assert_int_eq(count_at(options_port, "paged", "contracts:ACME"), 5);   /* 30 = 4x7 + 2 */
+    ck_assert_int_eq(count_at(options_port, "paged", "aggs:O:ACME240816C00090000"), 0);
+    ck_assert_int_eq(quotes_where("expiration IN ('2024-07-05', '2024-07-19')"), 20);
+    stop();
+    start("403", GOOD_KEY, 5000, 3);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"],"
+            "\"data_provider\":\"polygon\",\"as_of\":\"2024-07-01\"}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "POLYGON_API_KEY"));
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "not entitled"));
+    ck_assert_int_eq(count_at(options_port, "403", "contracts:ACME"), 1);
+    key_not_leaked(j, POLYGON_KEY);
+    json_decref(j);
+    stop();
+    polygon_key = "polygon-wrong-key-0000000000";
+    start("ok", GOOD_KEY, 5000, 3);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"DELTA\"],"
+            "\"data_provider\":\"polygon\",\"as_of\":\"2024-07-01\"}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "Unknown API Key"));
+    ck_assert_int_eq(count_at(options_port, "ok", "contracts:DELTA"), 1);
+    key_not_leaked(j, polygon_key);
+    json_decref(j);
+    stop();
+    polygon_key = POLYGON_KEY;
+    start("429once", GOOD_KEY, 5000, 2);
+    json_decref(job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"],"
+                    "\"data_provider\":\"polygon\",\"as_of\":\"2024-07-01\","
+                    "\"expirations\":[\"2024-07-05\"]}}", "succeeded"));
+    ck_assert_int_eq(count_at(options_port, "429once", "contracts:ACME"), 2);
+    ck_assert_int_eq(count_at(options_port, "429once", "aggs:O:ACME240705P00100000"), 2);
+    ck_assert_int_eq(quotes_where("last IS NOT NULL"), 10);
+    stop();
+    start("truncated", GOOD_KEY, 5000, 1);
+    j = job("{\"type\":\"ingest_options\",\"params\":{\"symbols\":[\"ACME\"],"
+            "\"data_provider\":\"polygon\",\"as_of\":\"2024-07-01\"}}", "failed");
+    ck_assert_ptr_nonnull(strstr(err_msg(j), "not JSON"));
+    ck_assert_int_eq(count_at(options_port, "truncated", "contracts:ACME"), 2);
+    json_decref(j);
+    ck_assert_int_eq(quotes_where("true"), 0);
+    stop();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -765,6 +1139,11 @@ main(void)
     tcase_add_test(tc, cftc_paging_and_failures);
     tcase_add_test(tc, yahoo_bars_with_crumb);
     tcase_add_test(tc, yahoo_quirks_and_failures);
+    tcase_add_test(tc, tradier_chains_stored_and_served);
+    tcase_add_test(tc, tradier_quirks);
+    tcase_add_test(tc, tradier_failures);
+    tcase_add_test(tc, polygon_contracts_and_day_bars);
+    tcase_add_test(tc, polygon_paging_and_failures);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
