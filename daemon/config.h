@@ -47,6 +47,7 @@ struct qd_config {
     char    *feed_cftc_url;
     char    *feed_cftc_dataset;
     char    *feed_yahoo_url, *feed_yahoo_cookie_url, *feed_yahoo_crumb_url;
+    char    *feed_yahoo_consent_url, *feed_yahoo_collect_url;
     char    *feed_tradier_url, *feed_tradier_key_file;    /* TRADIER_API_KEY wins */
     char    *feed_polygon_url, *feed_polygon_key_file;    /* POLYGON_API_KEY wins */
     char    *feed_import_dir;       /* "" = <state_dir>/import */

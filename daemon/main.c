@@ -445,6 +445,10 @@ configure_feeds(const struct qd_config *cfg)
     snprintf(fs.yahoo_url, sizeof(fs.yahoo_url), "%s", cfg->feed_yahoo_url);
     snprintf(fs.yahoo_cookie_url, sizeof(fs.yahoo_cookie_url), "%s", cfg->feed_yahoo_cookie_url);
     snprintf(fs.yahoo_crumb_url, sizeof(fs.yahoo_crumb_url), "%s", cfg->feed_yahoo_crumb_url);
+    snprintf(fs.yahoo_consent_url, sizeof(fs.yahoo_consent_url), "%s",
+             cfg->feed_yahoo_consent_url);
+    snprintf(fs.yahoo_collect_url, sizeof(fs.yahoo_collect_url), "%s",
+             cfg->feed_yahoo_collect_url);
     snprintf(fs.tradier_url, sizeof(fs.tradier_url), "%s", cfg->feed_tradier_url);
     snprintf(fs.polygon_url, sizeof(fs.polygon_url), "%s", cfg->feed_polygon_url);
     if (cfg->feed_import_dir[0] != '\0')

@@ -38,6 +38,8 @@ struct feeds_settings {
     char yahoo_url[512];            /* chart API base: https://query2.finance.yahoo.com */
     char yahoo_cookie_url[512];     /* sets the A3 cookie: https://fc.yahoo.com */
     char yahoo_crumb_url[512];      /* /v1/test/getcrumb: https://query1.finance.yahoo.com */
+    char yahoo_consent_url[512];    /* the EU consent form: https://guce.yahoo.com */
+    char yahoo_collect_url[512];    /* where it is posted: https://consent.yahoo.com */
     char tradier_url[512];          /* https://api.tradier.com (sandbox: sandbox.tradier.com) */
     char tradier_key[256];          /* "" when none */
     char polygon_url[512];          /* https://api.polygon.io */

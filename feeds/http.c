@@ -206,6 +206,8 @@ feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         if (x != NULL && x->cookie != NULL)
             curl_easy_setopt(h, CURLOPT_COOKIE, x->cookie);
+        if (x != NULL && x->post != NULL)
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->post);
         if (x != NULL) {
             curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
             curl_easy_setopt(h, CURLOPT_HEADERDATA, &hs);

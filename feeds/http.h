@@ -45,6 +45,7 @@ struct feed_extra {
     size_t             set_n;
     const char *const *headers;
     const char        *reset_ms_header;
+    const char        *post;        /* a form body (application/x-www-form-urlencoded): POST */
 };
 
 /* feed_get with extras (x may be NULL). */

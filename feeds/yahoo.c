@@ -195,33 +195,144 @@ yahoo_parse_chart_jansson(const char *json, size_t len, struct bar_series *bars,
 
 /* ---- client ---- */
 
-/* The process's Yahoo session: the A3 cookie and its crumb, shared by every job. */
+/* The process's Yahoo session: the A3 cookie and its crumb, shared by every job, and the
+ * strategy that got them (0 basic, 1 csrf). */
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static char session_cookie[512], session_crumb[128];
 static unsigned session_gen;
+static int session_strategy;
 
-/* Fetches a new cookie and crumb into the session (under the lock). */
+/* The value of the hidden input `name` in html: after name="<name>", the next value="…". */
+static bool
+hidden_input(const char *html, size_t len, const char *name, char *out, size_t n)
+{
+    char pat[64];
+    size_t pl = (size_t)snprintf(pat, sizeof(pat), "name=\"%s\"", name);
+    const char *end = html + len, *p = html, *v, *q;
+
+    for (; (size_t)(end - p) >= pl; p++)
+        if (memcmp(p, pat, pl) == 0)
+            break;
+    if ((size_t)(end - p) < pl)
+        return false;
+    /* value="…" within the same tag */
+    for (v = p + pl; v + 7 <= end && *v != '>'; v++)
+        if (memcmp(v, "value=\"", 7) == 0)
+            break;
+    if (v + 7 > end || *v == '>')
+        return false;
+    v += 7;
+    for (q = v; q < end && *q != '"'; q++)
+        if (*q == '<' || *q == '>' || *q == '\'' || *q == '\0')
+            return false;
+    if (q == end || q == v || (size_t)(q - v) >= n)
+        return false;
+    memcpy(out, v, (size_t)(q - v));
+    out[q - v] = '\0';
+    return true;
+}
+
+bool
+yahoo_consent_form(const char *html, size_t len, char *csrf, char *sid, size_t n)
+{
+    return hidden_input(html, len, "csrfToken", csrf, n) &&
+           hidden_input(html, len, "sessionId", sid, n);
+}
+
+/* Percent-encodes s for a form body or query (RFC 3986 unreserved kept). */
+static void
+form_escape(const char *s, char *out, size_t n)
+{
+    size_t at = 0;
+
+    for (; *s && at + 4 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            out[at++] = (char)c;
+        else
+            at += (size_t)snprintf(out + at, n - at, "%%%02X", c);
+    }
+    out[at] = '\0';
+}
+
+/* "basic": GET the cookie host, which sets A3 (its answer is usually an error page). */
 static enum qd_code
-session_refresh(feed_stop_fn *stop, void *stop_arg, struct qd_err *err)
+cookie_basic(const struct feed_http_opts *o, char *cookie, size_t n, feed_stop_fn *stop,
+             void *stop_arg, struct qd_err *err)
+{
+    const struct feeds_settings *fs = feeds_settings();
+    struct feed_extra x = {.set_name = "A3", .set_out = cookie, .set_n = n};
+    struct feed_response r;
+    char url[700];
+    enum qd_code rc;
+
+    snprintf(url, sizeof(url), "%s/", fs->yahoo_cookie_url);
+    rc = feed_get_ex(o, url, "Yahoo cookie host", &x, NULL, NULL, stop, stop_arg, &r, err);
+    free(r.body);
+    if (rc == QD_OK && cookie[0] == '\0')
+        rc = qd_err_set(err, QD_EAUTH, "Yahoo: the cookie host set no A3 cookie");
+    return rc;
+}
+
+/* "csrf": GET the consent form, POST it back with agree; the answer (or a redirect on the way)
+ * sets A3. */
+static enum qd_code
+cookie_csrf(const struct feed_http_opts *o, char *cookie, size_t n, feed_stop_fn *stop,
+            void *stop_arg, struct qd_err *err)
+{
+    const struct feeds_settings *fs = feeds_settings();
+    struct feed_extra x = {0};
+    struct feed_response r;
+    char url[1400], csrf[256], sid[256], ecsrf[800], esid[800], form[2000];
+    enum qd_code rc;
+
+    snprintf(url, sizeof(url), "%s/consent", fs->yahoo_consent_url);
+    rc = feed_get_ex(o, url, "Yahoo consent form", &x, NULL, NULL, stop, stop_arg, &r, err);
+    if (rc == QD_OK && (r.status != 200 || !yahoo_consent_form(r.body, r.len, csrf, sid,
+                                                               sizeof(csrf))))
+        rc = qd_err_set(err, QD_EAUTH, "Yahoo: no consent form (HTTP %ld, csrfToken and "
+                        "sessionId not found)", r.status);
+    free(r.body);
+    if (rc != QD_OK)
+        return rc;
+    form_escape(csrf, ecsrf, sizeof(ecsrf));
+    form_escape(sid, esid, sizeof(esid));
+    snprintf(form, sizeof(form),
+             "agree=agree&agree=agree&consentUUID=default&sessionId=%s&csrfToken=%s"
+             "&originalDoneUrl=https%%3A%%2F%%2Fwww.yahoo.com%%2F%%3Fguccounter%%3D1"
+             "&namespace=yahoo", esid, ecsrf);
+    snprintf(url, sizeof(url), "%s/v2/collectConsent?sessionId=%s", fs->yahoo_collect_url,
+             esid);
+    x = (struct feed_extra){.set_name = "A3", .set_out = cookie, .set_n = n, .post = form};
+    rc = feed_get_ex(o, url, "Yahoo consent", &x, NULL, NULL, stop, stop_arg, &r, err);
+    if (rc == QD_OK && cookie[0] == '\0')
+        rc = qd_err_set(err, QD_EAUTH, "Yahoo: the consent answer (HTTP %ld) set no A3 cookie",
+                        r.status);
+    free(r.body);
+    return rc;
+}
+
+/* One strategy: the cookie, then its crumb (basic: from the crumb host; csrf: from the chart
+ * host, query2), into the session (under the lock). */
+static enum qd_code
+session_try(int strategy, feed_stop_fn *stop, void *stop_arg, struct qd_err *err)
 {
     const struct feeds_settings *fs = feeds_settings();
     struct feed_http_opts o = fs->http;
     char url[700], cookie[512] = "";
-    struct feed_extra x = {.set_name = "A3", .set_out = cookie, .set_n = sizeof(cookie)};
+    struct feed_extra x = {.cookie = cookie};
     struct feed_response r;
     enum qd_code rc;
 
     o.retries = o.retries < 1 ? o.retries : 1;
-    snprintf(url, sizeof(url), "%s/", fs->yahoo_cookie_url);
-    rc = feed_get_ex(&o, url, url, &x, NULL, NULL, stop, stop_arg, &r, err);
-    free(r.body);
+    rc = strategy == 0 ? cookie_basic(&o, cookie, sizeof(cookie), stop, stop_arg, err)
+                       : cookie_csrf(&o, cookie, sizeof(cookie), stop, stop_arg, err);
     if (rc != QD_OK)
         return rc;
-    if (cookie[0] == '\0')
-        return qd_err_set(err, QD_EAUTH, "Yahoo: %s set no A3 cookie", url);
-    x = (struct feed_extra){.cookie = cookie};
-    snprintf(url, sizeof(url), "%s/v1/test/getcrumb", fs->yahoo_crumb_url);
-    rc = feed_get_ex(&o, url, url, &x, NULL, NULL, stop, stop_arg, &r, err);
+    snprintf(url, sizeof(url), "%s/v1/test/getcrumb",
+             strategy == 0 ? fs->yahoo_crumb_url : fs->yahoo_url);
+    rc = feed_get_ex(&o, url, "Yahoo getcrumb", &x, NULL, NULL, stop, stop_arg, &r, err);
     if (rc == QD_OK && (r.status != 200 || r.len == 0 || r.len >= sizeof(session_crumb) ||
                         strstr(r.body, "<html") || strstr(r.body, "Too Many Requests")))
         rc = qd_err_set(err, r.status == 429 || strstr(r.body, "Too Many") ? QD_ETRANSIENT
@@ -231,10 +342,24 @@ session_refresh(feed_stop_fn *stop, void *stop_arg, struct qd_err *err)
         snprintf(session_cookie, sizeof(session_cookie), "%s", cookie);
         snprintf(session_crumb, sizeof(session_crumb), "%.*s", (int)strcspn(r.body, "\r\n"),
                  r.body);
+        session_strategy = strategy;
         session_gen++;
     }
     free(r.body);
     return rc;
+}
+
+/* A new cookie and crumb (under the lock): `first` strategy, then the other one; the first
+ * error is kept when both fail. */
+static enum qd_code
+session_refresh(int first, feed_stop_fn *stop, void *stop_arg, struct qd_err *err)
+{
+    struct qd_err e2;
+    enum qd_code rc = session_try(first, stop, stop_arg, err);
+
+    if (rc == QD_OK || rc == QD_ECANCELED || session_try(!first, stop, stop_arg, &e2) != QD_OK)
+        return rc;
+    return QD_OK;
 }
 
 /* The session to use: fetched when there is none, or when `stale` (the generation a request
@@ -246,8 +371,11 @@ session_get(bool refresh, unsigned stale, char *cookie, size_t nc, char *crumb, 
     enum qd_code rc = QD_OK;
 
     pthread_mutex_lock(&session_lock);
-    if (session_crumb[0] == '\0' || (refresh && stale == session_gen))
-        rc = session_refresh(stop, stop_arg, err);
+    /* a refused session: the other strategy first, as yfinance switches */
+    if (session_crumb[0] == '\0')
+        rc = session_refresh(session_strategy, stop, stop_arg, err);
+    else if (refresh && stale == session_gen)
+        rc = session_refresh(!session_strategy, stop, stop_arg, err);
     snprintf(cookie, nc, "%s", session_cookie);
     snprintf(crumb, ncr, "%s", session_crumb);
     *gen = session_gen;

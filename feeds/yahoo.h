@@ -55,8 +55,17 @@ enum qd_code yahoo_parse_chart_jansson(const char *json, size_t len, struct bar_
                                        struct yahoo_actions *acts, struct yahoo_stats *st,
                                        struct qd_err *err);
 
+/* The hidden inputs csrfToken and sessionId of Yahoo's EU consent form (an HTML page), into
+ * csrf and sid (n bytes each). False when either is missing, empty, too long or holds a quote
+ * or angle bracket. Pure (fuzzed). */
+bool yahoo_consent_form(const char *html, size_t len, char *csrf, char *sid, size_t n);
+
 /* Daily bars and events of symbol for days [start, end], with the cookie + crumb flow
- * (fetched once per process and refreshed once on a refusal). QD_ENOTFOUND for an unknown or
+ * (fetched once per process and refreshed once on a refusal): the "basic" strategy (the A3
+ * cookie from the cookie host, then getcrumb), falling back on the "csrf" strategy of the EU
+ * consent wall (the consent form's csrfToken and sessionId posted back with agree, which sets
+ * A3; then getcrumb on the chart host), and switching strategy when a session is refused, as
+ * yfinance does. QD_ENOTFOUND for an unknown or
  * delisted symbol; QD_ETRANSIENT when retries ran out (429, 5xx, outage page, timeouts);
  * QD_EAUTH when Yahoo refuses even a fresh crumb; QD_EINVAL for other errors. */
 enum qd_code yahoo_fetch(const char *symbol, int32_t start, int32_t end, feed_stop_fn *stop,

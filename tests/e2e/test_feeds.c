@@ -108,13 +108,15 @@ start(const char *mode, const char *key, unsigned timeout_ms, unsigned retries)
              " \"cftc\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"},"
              " \"yahoo\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\","
              " \"cookie_url\": \"http://127.0.0.1:%d/m/%s\","
-             " \"crumb_url\": \"http://127.0.0.1:%d/m/%s\"},"
+             " \"crumb_url\": \"http://127.0.0.1:%d/m/%s\","
+             " \"consent_url\": \"http://127.0.0.1:%d/m/%s\","
+             " \"collect_url\": \"http://127.0.0.1:%d/m/%s\"},"
              " \"tradier\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"},"
              " \"polygon\": {\"base_url\": \"http://127.0.0.1:%d/m/%s\"}, \"timeout_ms\": %u,"
              " \"connect_timeout_ms\": 1000, \"retries\": %u, \"retry_base_ms\": 50,"
              " \"retry_max_ms\": 1500}}",
              fake_port, mode, fake_port, mode, cftc_port, mode, yahoo_port, mode, yahoo_port,
-             mode, yahoo_port, mode, options_port, mode, options_port, mode, timeout_ms, retries);
+             mode, yahoo_port, mode, yahoo_port, mode, yahoo_port, mode, options_port, mode, options_port, mode, timeout_ms, retries);
     ck_assert(qt_daemon_start(&d, dbinfo, cfg) == 0);
 }
 
@@ -598,10 +600,38 @@ START_TEST(yahoo_bars_with_crumb)
                     "\"end_date\":\"2010-06-30\"}}", "succeeded"));
     ck_assert_int_eq(count_at(yahoo_port, "crumbonce", "ACME"), 2);
     ck_assert_int_eq(count_at(yahoo_port, "crumbonce", "crumb"), 2);
+    /* the refused session was "basic": the fresh one comes by the other strategy, "csrf" */
+    ck_assert_int_eq(count_at(yahoo_port, "crumbonce", "cookie"), 1);
+    ck_assert_int_eq(count_at(yahoo_port, "crumbonce", "consent"), 1);
+    ck_assert_int_eq(count_at(yahoo_port, "crumbonce", "collect"), 1);
     ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM corporate_actions WHERE symbol = "
                                         "'ACME' AND kind = 'split' AND value = 2 AND ex_date = "
                                         "'2010-06-01'"),
                      1);
+    stop();
+}
+END_TEST
+
+/* The EU consent wall: the cookie host sets no A3 cookie; the consent form's csrfToken and
+ * sessionId posted back with agree get one, and its crumb opens the chart. */
+START_TEST(yahoo_consent_wall)
+{
+    json_t *j;
+
+    start("consent", GOOD_KEY, 10000, 2);
+    j = job("{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"ACME\",\"BETA\"],"
+            "\"source\":\"yahoo\",\"start_date\":\"2021-03-01\",\"end_date\":\"2021-03-31\"}}",
+            "succeeded");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(
+                         json_object_get(j, "result"), "symbols"), 1), "rows")), 23);
+    json_decref(j);
+    ck_assert_int_eq(count_at(yahoo_port, "consent", "cookie"), 1);    /* basic tried first */
+    ck_assert_int_eq(count_at(yahoo_port, "consent", "consent"), 1);   /* then csrf, once */
+    ck_assert_int_eq(count_at(yahoo_port, "consent", "collect"), 1);
+    ck_assert_int_eq(count_at(yahoo_port, "consent", "crumb"), 1);
+    ck_assert_int_eq(count_at(yahoo_port, "consent", "ACME"), 1);      /* no 401 on the way */
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM bars WHERE source = 'yahoo'"),
+                     46);
     stop();
 }
 END_TEST
@@ -1138,6 +1168,7 @@ main(void)
     tcase_add_test(tc, cftc_cot_reports);
     tcase_add_test(tc, cftc_paging_and_failures);
     tcase_add_test(tc, yahoo_bars_with_crumb);
+    tcase_add_test(tc, yahoo_consent_wall);
     tcase_add_test(tc, yahoo_quirks_and_failures);
     tcase_add_test(tc, tradier_chains_stored_and_served);
     tcase_add_test(tc, tradier_quirks);

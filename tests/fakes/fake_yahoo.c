@@ -7,7 +7,11 @@
  *   crumb        GET /m/<mode>/v1/test/getcrumb   200 text/plain crumb (needs the A3 cookie)
  *   chart        GET /m/<mode>/v8/finance/chart/<symbol>?period1=&period2=|range=
  *                    &interval=1d&events=div,splits&includePrePost=false&crumb=
- *   stats        GET /stats?mode=<mode>&key=<symbol | "crumb" | "cookie">  -> request count
+ *   consent      GET /m/<mode>/consent             200 text/html, the EU consent form
+ *   collect      POST /m/<mode>/v2/collectConsent?sessionId=   the form posted back with
+ *                    agree: 200 text/html + Set-Cookie: A3=...
+ *   stats        GET /stats?mode=<mode>&key=<symbol | "crumb" | "cookie" | "consent" |
+ *                    "collect">  -> request count
  *
  * Usage: fake_yahoo PORT_FILE
  *   Binds 127.0.0.1 on an ephemeral port, writes "<port>\n" to PORT_FILE
@@ -34,6 +38,16 @@
  *   client must fetch a new cookie and crumb and retry once). In
  *   "crumb429" getcrumb always answers 429, so no valid pair can be got
  *   from that mode.
+ * - The "csrf" strategy (EU consent wall), served in every mode: GET
+ *   consent issues consent number n and answers a form whose hidden
+ *   inputs are csrfToken = "csrf" + 16 hex digits of n * 2654435761 and
+ *   sessionId = "sid<n>" (stateless: any server can check the pair).
+ *   POST collectConsent needs, form-urlencoded, agree=agree, a sessionId
+ *   equal to the query's and the csrfToken issued with it; then it issues
+ *   an A3 cookie as the cookie host does. Anything else is 400 text/html.
+ *   Mode "consent" is the wall itself: the cookie host sets no A3 cookie
+ *   (only the csrf flow gets one), and chart requests need cookie and
+ *   crumb as in "crumb".
  * - Chart data is a pure function of (symbol, date); the only state is
  *   the sessions and the request counters. Known symbols: [A-Z0-9.^=-]{1,16}
  *   except "DELISTED" and "ZZ*", which get the 404 "Not Found" JSON.
@@ -83,6 +97,7 @@
  *   slow        normal answer after SLOW_SECONDS
  *   badrequest  400 "Bad Request" JSON for every chart request
  *   crumb, crumbonce, crumb429   crumb enforcement, see above
+ *   consent     the EU consent wall, see above
  */
 #include <microhttpd.h>
 
@@ -158,6 +173,7 @@ enum mode {
     MODE_CRUMB,
     MODE_CRUMBONCE,
     MODE_CRUMB429,
+    MODE_CONSENT,
     MODE__COUNT
 };
 
@@ -176,10 +192,11 @@ static const char *const mode_names[MODE__COUNT] = {
     [MODE_CRUMB] = "crumb",
     [MODE_CRUMBONCE] = "crumbonce",
     [MODE_CRUMB429] = "crumb429",
+    [MODE_CONSENT] = "consent",
 };
 
 /* What a counter counts; /stats key "crumb" and "cookie" pick the last two. */
-enum kind { KIND_CHART, KIND_CRUMB, KIND_COOKIE };
+enum kind { KIND_CHART, KIND_CRUMB, KIND_COOKIE, KIND_CONSENT, KIND_COLLECT };
 
 /* Set once a stop signal arrives, so a sleeping "slow" request wakes up
  * and MHD_stop_daemon() does not wait out the full delay. */
@@ -1143,7 +1160,7 @@ chart_render(struct buf *b, const struct chart_query *q, enum mode mode)
 static bool
 is_crumb_mode(enum mode mode)
 {
-    return strncmp(mode_names[mode], "crumb", 5) == 0;
+    return strncmp(mode_names[mode], "crumb", 5) == 0 || mode == MODE_CONSENT;
 }
 
 /* Failures that replace the chart answer; true if one applied. */
@@ -1216,9 +1233,107 @@ static void
 serve_cookie_host(enum mode mode, struct reply *r)
 {
     counter_hit(mode, KIND_COOKIE, "cookie");
+    if (mode == MODE_CONSENT) {             /* the wall: no cookie without consent */
+        reply_text(r, MHD_HTTP_NOT_FOUND, CT_HTML, HTML_COOKIE_HOST);
+        return;
+    }
     unsigned long long n = session_new();
     snprintf(r->set_cookie, sizeof r->set_cookie, "A3=" COOKIE_PREFIX "%llu" COOKIE_ATTRS, n);
     reply_text(r, MHD_HTTP_NOT_FOUND, CT_HTML, HTML_COOKIE_HOST);
+}
+
+/* The consent flow's csrfToken for consent number n. */
+static void
+consent_token(unsigned long long n, char *out, size_t size)
+{
+    snprintf(out, size, "csrf%016llx", (n * 2654435761ULL) & 0xffffffffffffffffULL);
+}
+
+static void
+serve_consent(enum mode mode, struct reply *r)
+{
+    static atomic_ullong last_consent;
+    unsigned long long n = atomic_fetch_add(&last_consent, 1) + 1;
+    char token[40];
+
+    counter_hit(mode, KIND_CONSENT, "consent");
+    consent_token(n, token, sizeof token);
+    r->status = MHD_HTTP_OK;
+    r->ctype = CT_HTML;
+    buf_printf(&r->body,
+               "<!DOCTYPE html><html><head><title>Yahoo is part of the Yahoo family of "
+               "brands</title></head><body><form method=\"post\" class=\"consent-form\" "
+               "action=\"https://consent.yahoo.com/v2/collectConsent?sessionId=sid%llu\">"
+               "<input type=\"hidden\" name=\"csrfToken\" value=\"%s\">"
+               "<input type=\"hidden\" name=\"sessionId\" value=\"sid%llu\">"
+               "<input type=\"hidden\" name=\"originalDoneUrl\" "
+               "value=\"https://www.yahoo.com/?guccounter=1\">"
+               "<input type=\"hidden\" name=\"namespace\" value=\"yahoo\">"
+               "<button type=\"submit\" name=\"agree\" value=\"agree\">Accept all</button>"
+               "<button type=\"submit\" name=\"reject\" value=\"reject\">Reject all</button>"
+               "</form></body></html>",
+               n, token, n);
+}
+
+/* The percent-decoded value of the first field `name` of a form body, into out; false when
+ * absent or too long. */
+static bool
+form_field(const char *body, const char *name, char *out, size_t size)
+{
+    size_t nl = strlen(name);
+
+    for (const char *p = body; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '&');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len > nl && memcmp(p, name, nl) == 0 && p[nl] == '=') {
+            size_t k = 0;
+            for (size_t i = nl + 1; i < len; i++) {
+                unsigned v;
+                char c = p[i];
+                if (c == '+')
+                    c = ' ';
+                else if (c == '%' && i + 2 < len && sscanf(p + i + 1, "%2x", &v) == 1) {
+                    c = (char)v;
+                    i += 2;
+                }
+                if (k + 1 >= size)
+                    return false;
+                out[k++] = c;
+            }
+            out[k] = '\0';
+            return true;
+        }
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static void
+serve_collect(struct MHD_Connection *con, enum mode mode, const char *body, struct reply *r)
+{
+    const char *qsid = query_arg(con, "sessionId");
+    char agree[16], sid[64], token[64], want[40];
+    unsigned long long n = 0;
+
+    counter_hit(mode, KIND_COLLECT, "collect");
+    if (body == NULL || !form_field(body, "agree", agree, sizeof agree) ||
+        strcmp(agree, "agree") != 0 || !form_field(body, "sessionId", sid, sizeof sid) ||
+        !form_field(body, "csrfToken", token, sizeof token) || qsid == NULL ||
+        strcmp(qsid, sid) != 0 || sscanf(sid, "sid%llu", &n) != 1 || n == 0) {
+        reply_text(r, MHD_HTTP_BAD_REQUEST, CT_HTML,
+                   "<!DOCTYPE html><html><body>Invalid consent</body></html>");
+        return;
+    }
+    consent_token(n, want, sizeof want);
+    if (strcmp(token, want) != 0) {
+        reply_text(r, MHD_HTTP_BAD_REQUEST, CT_HTML,
+                   "<!DOCTYPE html><html><body>Invalid consent</body></html>");
+        return;
+    }
+    snprintf(r->set_cookie, sizeof r->set_cookie, "A3=" COOKIE_PREFIX "%llu" COOKIE_ATTRS,
+             session_new());
+    reply_text(r, MHD_HTTP_OK, CT_HTML,
+               "<!DOCTYPE html><html><body>Thank you</body></html>");
 }
 
 static void
@@ -1254,6 +1369,10 @@ serve_stats(struct MHD_Connection *con, struct reply *r)
         kind = KIND_CRUMB;
     else if (strcmp(key, "cookie") == 0)
         kind = KIND_COOKIE;
+    else if (strcmp(key, "consent") == 0)
+        kind = KIND_CONSENT;
+    else if (strcmp(key, "collect") == 0)
+        kind = KIND_COLLECT;
     for (int m = 0; m < MODE__COUNT; m++) {
         if (strcmp(mode_names[m], mode_s) == 0) {
             r->status = MHD_HTTP_OK;
@@ -1278,9 +1397,13 @@ mode_lookup(const char *seg, size_t len)
 }
 
 static void
-route(struct MHD_Connection *con, const char *url, const char *method, struct reply *r)
+route(struct MHD_Connection *con, const char *url, const char *method, const char *body,
+      struct reply *r)
 {
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 &&
+        !post) {
         reply_text(r, MHD_HTTP_METHOD_NOT_ALLOWED, CT_TEXT, "method not allowed\n");
         return;
     }
@@ -1294,7 +1417,13 @@ route(struct MHD_Connection *con, const char *url, const char *method, struct re
     const char *rest = mode >= 0 ? seg + len : "";
     size_t chart_len = strlen(CHART_PREFIX);
 
-    if (mode >= 0 && (strcmp(rest, "") == 0 || strcmp(rest, "/") == 0))
+    if (post != (mode >= 0 && strcmp(rest, "/v2/collectConsent") == 0))
+        reply_text(r, MHD_HTTP_METHOD_NOT_ALLOWED, CT_TEXT, "method not allowed\n");
+    else if (post)
+        serve_collect(con, (enum mode)mode, body, r);
+    else if (mode >= 0 && strcmp(rest, "/consent") == 0)
+        serve_consent((enum mode)mode, r);
+    else if (mode >= 0 && (strcmp(rest, "") == 0 || strcmp(rest, "/") == 0))
         serve_cookie_host((enum mode)mode, r);
     else if (mode >= 0 && strcmp(rest, CRUMB_PATH) == 0)
         serve_crumb(con, (enum mode)mode, r);
@@ -1304,28 +1433,56 @@ route(struct MHD_Connection *con, const char *url, const char *method, struct re
         reply_text(r, MHD_HTTP_NOT_FOUND, CT_TEXT, "not found\n");
 }
 
+/* A request body (only collectConsent takes one); a larger body is refused. */
+struct upload {
+    char   data[8192];
+    size_t len;
+    bool   over;
+};
+
+static void
+request_done(void *cls, struct MHD_Connection *con, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)con;
+    (void)toe;
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
 static enum MHD_Result
 handle_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
                const char *version, const char *upload_data, size_t *upload_data_size,
                void **con_cls)
 {
-    static int seen; /* marks a request whose headers have arrived */
+    struct upload *up = *con_cls;
     struct reply r = {0};
 
     (void)cls;
     (void)version;
-    (void)upload_data;
     /* Answering on the first call would stop MHD from reading a request body
-     * and break keep-alive; so the first call only marks the request. */
-    if (*con_cls == NULL) {
-        *con_cls = &seen;
+     * and break keep-alive; so the first call only sets up the request (its
+     * body buffer, freed by request_done). */
+    if (up == NULL) {
+        if ((up = calloc(1, sizeof *up)) == NULL)
+            return MHD_NO;
+        *con_cls = up;
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
-        *upload_data_size = 0; /* no endpoint takes a body: discard it */
+        size_t n = *upload_data_size;
+        if (n > sizeof up->data - 1 - up->len) {
+            n = sizeof up->data - 1 - up->len;
+            up->over = true;
+        }
+        memcpy(up->data + up->len, upload_data, n);
+        up->len += n;
+        *upload_data_size = 0;
         return MHD_YES;
     }
-    route(con, url, method, &r);
+    up->data[up->len] = '\0';
+    route(con, url, method, up->over ? NULL : up->data, &r);
     return reply_send(con, &r);
 }
 
@@ -1344,7 +1501,7 @@ start_daemon(void)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
         0, NULL, NULL, handle_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)30, MHD_OPTION_END);
+        (unsigned int)30, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
 }
 
 /* Write through a temporary file so readers see the whole number or none. */

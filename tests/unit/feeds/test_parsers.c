@@ -7,6 +7,7 @@
 #include "feeds/cftc.h"
 #include "feeds/csv_bars.h"
 #include "feeds/fred.h"
+#include "feeds/yahoo.h"
 
 #include <math.h>
 #include <string.h>
@@ -171,6 +172,32 @@ START_TEST(csv_column_mapping)
 }
 END_TEST
 
+START_TEST(yahoo_consent_form_inputs)
+{
+    char csrf[32], sid[32];
+    static const char form[] =
+        "<form method=\"post\"><input type=\"hidden\" name=\"sessionId\" value=\"3_cc-abc\">"
+        "<input name=\"csrfToken\" type=\"hidden\" value=\"tok-123_X\"></form>";
+
+    ck_assert(yahoo_consent_form(form, strlen(form), csrf, sid, sizeof(csrf)));
+    ck_assert_str_eq(csrf, "tok-123_X");
+    ck_assert_str_eq(sid, "3_cc-abc");
+    /* a missing input, an empty value, one that runs to the end, one too long */
+    ck_assert(!yahoo_consent_form(form, 60, csrf, sid, sizeof(csrf)));
+    {
+        static const char e[] = "<input name=\"csrfToken\" value=\"\"><input name=\"sessionId\""
+                                " value=\"s\">";
+        static const char open[] = "<input name=\"csrfToken\" value=\"abc";
+        static const char other[] = "<input name=\"csrfToken\"><p value=\"x\">"
+                                    "<input name=\"sessionId\" value=\"s\">";
+        ck_assert(!yahoo_consent_form(e, strlen(e), csrf, sid, sizeof(csrf)));
+        ck_assert(!yahoo_consent_form(open, strlen(open), csrf, sid, sizeof(csrf)));
+        ck_assert(!yahoo_consent_form(other, strlen(other), csrf, sid, sizeof(csrf)));
+        ck_assert(!yahoo_consent_form(form, strlen(form), csrf, sid, 5));
+    }
+}
+END_TEST
+
 Suite *
 suite_feed_parsers(void)
 {
@@ -181,6 +208,7 @@ suite_feed_parsers(void)
     tcase_add_test(tc, cboe_csv);
     tcase_add_test(tc, cftc_rows);
     tcase_add_test(tc, csv_column_mapping);
+    tcase_add_test(tc, yahoo_consent_form_inputs);
     suite_add_tcase(s, tc);
     return s;
 }
