@@ -37,6 +37,8 @@ void api_strategies_get(struct api_req *r);
 void api_experiments_list(struct api_req *r);
 void api_experiments_get(struct api_req *r);
 void api_experiments_runs(struct api_req *r);
+void api_experiments_compare(struct api_req *r);
+void api_experiments_best(struct api_req *r);
 static api_handler_fn api_health_get, api_metrics_get, api_tokens_post, api_tokens_list,
     api_tokens_delete, api_symbols_get;
 
@@ -68,6 +70,8 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/experiments", api_experiments_list, SCOPE_READ, 0},
     {"GET", "/v1/experiments/{id}", api_experiments_get, SCOPE_READ, 0},
     {"GET", "/v1/experiments/{id}/runs", api_experiments_runs, SCOPE_READ, 0},
+    {"GET", "/v1/experiments/{id}/compare", api_experiments_compare, SCOPE_READ, 0},
+    {"GET", "/v1/experiments/{id}/best", api_experiments_best, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}", api_runs_get, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/equity", api_runs_equity, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/trades", api_runs_trades, SCOPE_READ, 0},

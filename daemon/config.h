@@ -57,6 +57,8 @@ struct qd_config {
     unsigned feed_retries;
     unsigned feed_retry_base_ms;
     unsigned feed_retry_max_ms;
+    /* tracking */
+    double   dsr_threshold;         /* a deflated Sharpe ratio at least this "passes" */
 };
 
 /* Fills defaults, reads path (NULL: the default /etc/quantd/quantd.json if it exists), then

@@ -541,6 +541,117 @@ START_TEST(experiment_views)
 }
 END_TEST
 
+/* GET /v1/experiments/{id}/compare and /best on the "mixed" experiment (rsi: 6 runs, bb: 2,
+ * combo: 1; every curve kept). The statistics are recomputed from the kept curves: the Sharpe
+ * ratio so obtained must be the engine's stored one. */
+START_TEST(experiment_compare_and_best)
+{
+    struct qt_resp r;
+    json_t *list, *s, *b;
+    size_t i;
+    long long best_id, rsi_best, total = 0;
+    double prev = INFINITY;
+
+    best_id = qt_sql_int(dbinfo, "SELECT r.id FROM runs r JOIN experiments e ON e.id = "
+                                 "r.experiment_id JOIN metrics m ON m.run_id = r.id AND m.key = "
+                                 "'sharpe_ratio' AND m.step = 0 WHERE e.name = 'mixed' AND "
+                                 "m.value <> 'NaN' ORDER BY m.value DESC, r.id LIMIT 1");
+    rsi_best = qt_sql_int(dbinfo, "SELECT r.id FROM runs r JOIN experiments e ON e.id = "
+                                  "r.experiment_id JOIN metrics m ON m.run_id = r.id AND m.key = "
+                                  "'sharpe_ratio' AND m.step = 0 WHERE e.name = 'mixed' AND "
+                                  "r.strategy = 'rsi' AND m.value <> 'NaN' ORDER BY m.value DESC, "
+                                  "r.id LIMIT 1");
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/mixed/compare?metric=sharpe_ratio", &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "direction")), "max");
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "runs")), 9);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r.json, "best"), "run_id")),
+                     best_id);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r.json, "deflation"),
+                                                        "trials")), 9);
+    list = json_object_get(r.json, "strategies");
+    ck_assert_int_eq((int)json_array_size(list), 3);
+    json_array_foreach(list, i, s)
+    {
+        double best = json_number_value(json_object_get(s, "best"));
+        double sr = json_number_value(json_object_get(s, "sharpe_ratio"));
+        json_t *ci = json_object_get(s, "sharpe_ci"), *vs = json_object_get(s, "vs_best");
+        char sql[512];
+        total += json_integer_value(json_object_get(s, "runs"));
+        ck_assert(best <= prev);                                  /* best strategy first */
+        prev = best;
+        /* the Sharpe ratio of the kept curve is the stored metric of the best run */
+        ck_assert_msg(fabs(sr - best) <= 1e-9 * fmax(1, fabs(best)), "%s: %.17g vs %.17g",
+                      json_string_value(json_object_get(s, "strategy")), sr, best);
+        ck_assert(json_number_value(json_object_get(ci, "lo")) <
+                  json_number_value(json_object_get(ci, "hi")));
+        ck_assert_int_eq(json_integer_value(json_object_get(ci, "resamples")), 2000);
+        ck_assert(json_number_value(json_object_get(s, "dsr")) <=
+                  json_number_value(json_object_get(s, "psr")));
+        ck_assert(json_number_value(json_object_get(s, "psr")) >= 0 &&
+                  json_number_value(json_object_get(s, "psr")) <= 1);
+        if (i == 0) {
+            ck_assert(json_is_null(vs));                          /* the best, against itself */
+        } else {
+            double p = json_number_value(json_object_get(vs, "jk_p"));
+            ck_assert_int_eq(json_integer_value(json_object_get(vs, "run_id")), best_id);
+            ck_assert(p >= 0 && p <= 1);
+            ck_assert_int_gt(json_integer_value(json_object_get(vs, "returns")), 2000);
+        }
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE "
+                 "e.name = 'mixed' AND r.strategy = '%s'",
+                 json_string_value(json_object_get(s, "strategy")));
+        ck_assert_int_eq(json_integer_value(json_object_get(s, "runs")), qt_sql_int(dbinfo, sql));
+        if (strcmp(json_string_value(json_object_get(s, "strategy")), "bb") == 0)
+            ck_assert_double_eq_tol(json_number_value(json_object_get(s, "mean")),
+                                    json_number_value(json_object_get(s, "median")), 1e-12);
+    }
+    ck_assert_int_eq(total, 9);
+    qt_resp_free(&r);
+
+    /* a metric where lower is better */
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/mixed/compare?metric=max_drawdown", &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "direction")), "min");
+    list = json_object_get(r.json, "strategies");
+    ck_assert(json_number_value(json_object_get(json_array_get(list, 0), "best")) <=
+              json_number_value(json_object_get(json_array_get(list, 1), "best")));
+    qt_resp_free(&r);
+
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/mixed/best?strategy=rsi", &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "run_id")), rsi_best);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "runs_in_experiment")), 9);
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(r.json, "params"),
+                                          "momentum.rsi.period"));
+    ck_assert(json_is_number(json_object_get(json_object_get(r.json, "metrics"), "cagr")));
+    b = json_object_get(r.json, "deflated_sharpe");
+    ck_assert(json_is_number(json_object_get(b, "dsr")));
+    ck_assert(json_is_boolean(json_object_get(b, "dsr_passes")));
+    ck_assert_double_eq_tol(json_number_value(json_object_get(b, "threshold")), 0.95, 1e-12);
+    ck_assert(json_is_boolean(json_object_get(b, "dsr_passes")) &&
+              json_is_true(json_object_get(b, "dsr_passes")) ==
+                  (json_number_value(json_object_get(b, "dsr")) >= 0.95));
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/mixed/best", &r), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "run_id")), best_id);
+    qt_resp_free(&r);
+
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/mixed/best?strategy=nosuch", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/mixed/compare?metric=a%20b", &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
+                     "metric");
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/no-such/compare", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -747,6 +858,7 @@ main(void)
     tcase_add_test(tc, strategies_listed);
     tcase_add_test(tc, portfolio_of_two);
     tcase_add_test(tc, experiment_views);
+    tcase_add_test(tc, experiment_compare_and_best);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
