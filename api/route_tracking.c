@@ -8,9 +8,11 @@
 #include "storage/tracking_db.h"
 #include "tracking/compare.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void api_experiments_compare(struct api_req *r);
 void api_experiments_best(struct api_req *r);
@@ -209,4 +211,267 @@ api_experiments_best(struct api_req *r)
 {
     if (read_request(r))
         api_db(r, best_db);
+}
+
+/* ---- POST /v1/experiments, POST /v1/runs/{id}/metrics, GET /v1/runs/{id}/metrics/{key} ---- */
+
+void api_experiments_post(struct api_req *r);
+void api_runs_metrics_post(struct api_req *r);
+void api_runs_metric_history(struct api_req *r);
+
+#define MAX_TAGS          100
+#define MAX_BATCH_METRICS 1000          /* MLflow's log-batch limit */
+
+/* Text a user names things with: 1..max bytes of UTF-8 without control characters. */
+static bool
+name_text_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > max)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+/* A metric key as MLflow allows them: letters, digits, _ - . space and /, 1-250 bytes. */
+bool api_metric_key_ok(const char *s);
+bool
+api_metric_key_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= 250 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. /") == n;
+}
+
+struct exp_post {
+    char  name[208];
+    char *tags;
+};
+
+static void
+exp_post_free(void *p)
+{
+    struct exp_post *e = p;
+
+    if (e != NULL)
+        free(e->tags);
+    free(e);
+}
+
+static void
+exp_post_db(struct api_req *r, PGconn *conn)
+{
+    struct exp_post *e = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = tracking_db_experiment_create(conn, e->name, e->tags, &json, &err);
+
+    api_reply_db(r, rc, 201, json, &err);
+}
+
+void
+api_experiments_post(struct api_req *r)
+{
+    json_t *name = json_object_get(r->json, "name"), *tags = json_object_get(r->json, "tags");
+    struct exp_post *e;
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(r->json, k, v)
+    {
+        if (strcmp(k, "name") != 0 && strcmp(k, "tags") != 0) {
+            api_error(r, 400, "invalid_argument", k, "unknown field \"%.64s\"", k);
+            return;
+        }
+    }
+    if (!json_is_string(name) || !name_text_ok(json_string_value(name), 200) ||
+        strspn(json_string_value(name), "0123456789") == json_string_length(name)) {
+        api_error(r, 400, "invalid_argument", "name",
+                  "name is 1-200 characters without control characters, not all digits (an "
+                  "experiment is named by id or name)");
+        return;
+    }
+    if (tags != NULL && (!json_is_object(tags) || json_object_size(tags) > MAX_TAGS)) {
+        api_error(r, 400, "invalid_argument", "tags", "tags is an object of at most %d strings",
+                  MAX_TAGS);
+        return;
+    }
+    json_object_foreach(tags, k, v)
+    {
+        if (!name_text_ok(k, 250) || !json_is_string(v) || json_string_length(v) > 5000) {
+            char field[300];
+            snprintf(field, sizeof(field), "tags.%.250s", k);
+            api_error(r, 400, "invalid_argument", field,
+                      "a tag is a key of 1-250 characters and a string value of at most 5000");
+            return;
+        }
+    }
+    if ((e = calloc(1, sizeof(*e))) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    r->ctx = e;
+    r->ctx_free = exp_post_free;
+    snprintf(e->name, sizeof(e->name), "%s", json_string_value(name));
+    if (tags != NULL && (e->tags = json_dumps(tags, JSON_COMPACT)) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    api_db(r, exp_post_db);
+}
+
+struct metrics_post {
+    size_t               n;
+    struct metric_point *p;             /* keys point into keybuf */
+    char                *keybuf;
+};
+
+static void
+metrics_post_free(void *x)
+{
+    struct metrics_post *m = x;
+
+    if (m != NULL) {
+        free(m->p);
+        free(m->keybuf);
+    }
+    free(m);
+}
+
+static void
+metrics_post_db(struct api_req *r, PGconn *conn)
+{
+    struct metrics_post *m = r->ctx;
+    struct qd_err err;
+    enum qd_code rc = tracking_db_log_metrics(conn, r->id, m->p, m->n, &err);
+
+    if (rc != QD_OK) {
+        api_reply_err(r, &err);
+        return;
+    }
+    api_reply_json(r, 200, json_pack("{s:I, s:I}", "run_id", (json_int_t)r->id, "logged",
+                                     (json_int_t)m->n));
+}
+
+/* A metric value: a number, or "NaN" / "Infinity" / "-Infinity" (JSON has no such numbers). */
+static bool
+metric_value(const json_t *v, double *out)
+{
+    const char *s = json_string_value(v);
+
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return true;
+    }
+    if (s != NULL && (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 ||
+                      strcmp(s, "-Infinity") == 0)) {
+        *out = s[0] == 'N' ? NAN : s[0] == 'I' ? INFINITY : -INFINITY;
+        return true;
+    }
+    return false;
+}
+
+void
+api_runs_metrics_post(struct api_req *r)
+{
+    json_t *list = json_object_get(r->json, "metrics"), *one;
+    struct metrics_post *m;
+    size_t i, at = 0, keys = 0;
+    int64_t now_ms;
+    struct timespec ts;
+    char field[64];
+
+    if (!api_param_id(r, 0, "run"))
+        return;
+    if (json_object_size(r->json) != 1 || !json_is_array(list) || json_array_size(list) == 0 ||
+        json_array_size(list) > MAX_BATCH_METRICS) {
+        api_error(r, 400, "invalid_argument", "metrics",
+                  "the body is {\"metrics\": [{\"key\", \"value\", \"step\", \"timestamp\"}, "
+                  "…]} with 1-%d entries", MAX_BATCH_METRICS);
+        return;
+    }
+    json_array_foreach(list, i, one)
+        keys += json_string_length(json_object_get(one, "key")) + 1;
+    if ((m = calloc(1, sizeof(*m))) == NULL ||
+        (m->p = calloc(json_array_size(list), sizeof(*m->p))) == NULL ||
+        (m->keybuf = malloc(keys ? keys : 1)) == NULL) {
+        metrics_post_free(m);
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    r->ctx = m;
+    r->ctx_free = metrics_post_free;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    json_array_foreach(list, i, one)
+    {
+        json_t *key = json_object_get(one, "key"), *step = json_object_get(one, "step");
+        json_t *tms = json_object_get(one, "timestamp");
+        struct metric_point *p = &m->p[i];
+        const char *k;
+        json_t *v;
+
+        snprintf(field, sizeof(field), "metrics[%zu]", i);
+        json_object_foreach(one, k, v)
+        {
+            if (strcmp(k, "key") && strcmp(k, "value") && strcmp(k, "step") &&
+                strcmp(k, "timestamp")) {
+                api_error(r, 400, "invalid_argument", field, "unknown field \"%.64s\"", k);
+                return;
+            }
+        }
+        if (!json_is_string(key) || !api_metric_key_ok(json_string_value(key))) {
+            api_error(r, 400, "invalid_argument", field,
+                      "key is 1-250 letters, digits, _ - . space or /");
+            return;
+        }
+        if (!metric_value(json_object_get(one, "value"), &p->value)) {
+            api_error(r, 400, "invalid_argument", field,
+                      "value is a number, or \"NaN\", \"Infinity\", \"-Infinity\"");
+            return;
+        }
+        if (step != NULL && (!json_is_integer(step) || json_integer_value(step) < 0)) {
+            api_error(r, 400, "invalid_argument", field, "step is an integer >= 0");
+            return;
+        }
+        if (tms != NULL && (!json_is_integer(tms) || json_integer_value(tms) < 0 ||
+                            json_integer_value(tms) > 253402300799999LL)) {
+            api_error(r, 400, "invalid_argument", field,
+                      "timestamp is epoch milliseconds (an integer >= 0)");
+            return;
+        }
+        memcpy(m->keybuf + at, json_string_value(key), json_string_length(key) + 1);
+        p->key = m->keybuf + at;
+        at += json_string_length(key) + 1;
+        p->step = step ? (int64_t)json_integer_value(step) : 0;
+        p->ts_ms = tms ? (int64_t)json_integer_value(tms) : now_ms;
+    }
+    m->n = json_array_size(list);
+    api_db(r, metrics_post_db);
+}
+
+static void
+history_db(struct api_req *r, PGconn *conn)
+{
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = tracking_db_metric_history(conn, r->id, r->params[1], &json, &err);
+
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+void
+api_runs_metric_history(struct api_req *r)
+{
+    if (!api_param_id(r, 0, "run"))
+        return;
+    if (!api_metric_key_ok(r->params[1])) {
+        api_error(r, 400, "invalid_argument", "key",
+                  "a metric key is 1-250 letters, digits, _ - . space or /");
+        return;
+    }
+    api_db(r, history_db);
 }

@@ -39,6 +39,9 @@ void api_experiments_get(struct api_req *r);
 void api_experiments_runs(struct api_req *r);
 void api_experiments_compare(struct api_req *r);
 void api_experiments_best(struct api_req *r);
+void api_experiments_post(struct api_req *r);
+void api_runs_metrics_post(struct api_req *r);
+void api_runs_metric_history(struct api_req *r);
 static api_handler_fn api_health_get, api_metrics_get, api_tokens_post, api_tokens_list,
     api_tokens_delete, api_symbols_get;
 
@@ -68,6 +71,7 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/options/{symbol}", api_options_get, SCOPE_READ, 0},
     {"GET", "/v1/strategies", api_strategies_get, SCOPE_READ, 0},
     {"GET", "/v1/experiments", api_experiments_list, SCOPE_READ, 0},
+    {"POST", "/v1/experiments", api_experiments_post, SCOPE_RESEARCH, API_BODY_JSON},
     {"GET", "/v1/experiments/{id}", api_experiments_get, SCOPE_READ, 0},
     {"GET", "/v1/experiments/{id}/runs", api_experiments_runs, SCOPE_READ, 0},
     {"GET", "/v1/experiments/{id}/compare", api_experiments_compare, SCOPE_READ, 0},
@@ -75,6 +79,8 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/runs/{id}", api_runs_get, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/equity", api_runs_equity, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/trades", api_runs_trades, SCOPE_READ, 0},
+    {"POST", "/v1/runs/{id}/metrics", api_runs_metrics_post, SCOPE_RESEARCH, API_BODY_JSON},
+    {"GET", "/v1/runs/{id}/metrics/{key}", api_runs_metric_history, SCOPE_READ, 0},
 };
 const unsigned api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
 

@@ -23,4 +23,27 @@ enum qd_code tracking_db_runs(PGconn *c, const char *experiment, const char *met
 enum qd_code tracking_db_series(PGconn *c, int64_t run_id, int32_t **days, double **equity,
                                 size_t *n, struct qd_err *err);
 
+/* Creates an experiment; *json = the experiment as GET /v1/experiments/{id} shows it.
+ * QD_ECONFLICT when the name exists. tags_json: a JSON object of strings (validated by the
+ * caller) or NULL. */
+enum qd_code tracking_db_experiment_create(PGconn *c, const char *name, const char *tags_json,
+                                           char **json, struct qd_err *err);
+
+/* One metric point to log. */
+struct metric_point {
+    const char *key;
+    int64_t     step;
+    double      value;                  /* NaN and infinities are stored as such */
+    int64_t     ts_ms;                  /* epoch milliseconds */
+};
+/* Logs n points of run_id in one statement (a later point of the same key and step replaces
+ * an earlier one, in the batch or stored). QD_ENOTFOUND for an unknown run. */
+enum qd_code tracking_db_log_metrics(PGconn *c, int64_t run_id, const struct metric_point *p,
+                                     size_t n, struct qd_err *err);
+
+/* {"run_id", "key", "history": [{"step", "value", "timestamp"}…]} by step (timestamp in epoch
+ * ms; an undefined value null). QD_ENOTFOUND for an unknown run; an unknown key gives []. */
+enum qd_code tracking_db_metric_history(PGconn *c, int64_t run_id, const char *key, char **json,
+                                        struct qd_err *err);
+
 #endif

@@ -652,6 +652,114 @@ START_TEST(experiment_compare_and_best)
 }
 END_TEST
 
+/* POST /v1/experiments, POST /v1/runs/{id}/metrics (batch), GET /v1/runs/{id}/metrics/{key}. */
+START_TEST(experiments_created_and_metrics_logged)
+{
+    struct qt_resp r;
+    long long run = qt_sql_int(dbinfo, "SELECT min(id) FROM runs");
+    char path[96], *body;
+    struct {
+        char  *p;
+        size_t n;
+    } b;
+    json_t *h;
+    FILE *f;
+
+    ck_assert_int_eq(qt_post_json(&d, "/v1/experiments",
+                                  "{\"name\":\"manual\",\"tags\":{\"owner\":\"ann\"}}", &r), 0);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    ck_assert_int_gt(json_integer_value(json_object_get(r.json, "id")), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "tags"), "owner")),
+                     "ann");
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/experiments", "{\"name\":\"manual\"}", &r), 0);
+    ck_assert_int_eq(r.status, 409);
+    qt_resp_free(&r);
+    {
+        static const char *const refused[][2] = {
+            {"{\"name\":\"123\"}", "name"},
+            {"{\"name\":\"\"}", "name"},
+            {"{\"name\":\"x\",\"tags\":{\"owner\":1}}", "tags.owner"},
+            {"{\"name\":\"x\",\"color\":\"red\"}", "color"},
+        };
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+            ck_assert_int_eq(qt_post_json(&d, "/v1/experiments", refused[i][0], &r), 0);
+            ck_assert_msg(r.status == 400, "%s: %ld", refused[i][0], r.status);
+            ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"),
+                                                               "field")), refused[i][1]);
+            qt_resp_free(&r);
+        }
+    }
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM experiments WHERE name IN "
+                                        "('x', '123', '')"), 0);
+
+    /* 1,000 points in one batch: steps 0..996 of "loss", step 998 twice (the later wins),
+     * and a NaN */
+    f = open_memstream(&b.p, &b.n);
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"metrics\":[", f);
+    for (int i = 0; i < 997; i++)
+        fprintf(f, "%s{\"key\":\"loss\",\"value\":%g,\"step\":%d,\"timestamp\":%lld}",
+                i ? "," : "", 1.0 / (i + 1), i, 1700000000000LL + i);
+    fputs(",{\"key\":\"loss\",\"value\":5,\"step\":998},{\"key\":\"loss\",\"value\":6,"
+          "\"step\":998},{\"key\":\"odd metric/x\",\"value\":\"NaN\"}]}", f);
+    fclose(f);
+    body = b.p;
+    snprintf(path, sizeof(path), "/v1/runs/%lld/metrics", run);
+    ck_assert_int_eq(qt_post_json(&d, path, body, &r), 0);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "logged")), 1000);
+    qt_resp_free(&r);
+    free(body);
+    snprintf(path, sizeof(path), "/v1/runs/%lld/metrics/loss", run);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    h = json_object_get(r.json, "history");
+    ck_assert_int_eq((int)json_array_size(h), 998);   /* 0..996 and 998 */
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(h, 3), "step")), 3);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(json_array_get(h, 3), "value")),
+                            0.25, 1e-12);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(h, 3), "timestamp")),
+                     1700000000003LL);
+    ck_assert(json_number_value(json_object_get(json_array_get(h, 997), "value")) == 6);
+    qt_resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/runs/%lld/metrics/odd%%20metric%%2Fx", run);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    if (r.status == 200)                       /* a '/' in a path segment: may not route */
+        ck_assert(json_is_null(json_object_get(json_array_get(json_object_get(r.json, "history"),
+                                                              0), "value")));
+    qt_resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/runs/%lld/metrics/never", run);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq((int)json_array_size(json_object_get(r.json, "history")), 0);
+    qt_resp_free(&r);
+    /* refused batches change nothing */
+    snprintf(path, sizeof(path), "/v1/runs/%lld/metrics", run);
+    {
+        static const char *const refused[] = {
+            "{\"metrics\":[]}",
+            "{\"metrics\":[{\"key\":\"a\",\"value\":1},{\"key\":\"\",\"value\":1}]}",
+            "{\"metrics\":[{\"key\":\"a\",\"value\":\"high\"}]}",
+            "{\"metrics\":[{\"key\":\"a\",\"value\":1,\"step\":-1}]}",
+            "{\"metrics\":[{\"key\":\"a;drop\",\"value\":1}]}",
+            "{\"metrics\":[{\"key\":\"a\",\"value\":1,\"extra\":1}]}",
+        };
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+            ck_assert_int_eq(qt_post_json(&d, path, refused[i], &r), 0);
+            ck_assert_msg(r.status == 400, "%s: %ld", refused[i], r.status);
+            qt_resp_free(&r);
+        }
+    }
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM metrics WHERE key = 'a'"), 0);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/runs/999999/metrics",
+                                  "{\"metrics\":[{\"key\":\"a\",\"value\":1}]}", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM metrics WHERE run_id = 999999"), 0);
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -859,6 +967,7 @@ main(void)
     tcase_add_test(tc, portfolio_of_two);
     tcase_add_test(tc, experiment_views);
     tcase_add_test(tc, experiment_compare_and_best);
+    tcase_add_test(tc, experiments_created_and_metrics_logged);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
