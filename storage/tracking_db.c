@@ -180,62 +180,132 @@ array_double(struct qd_buf *b, double v, bool first)
         qd_buf_printf(b, "%.17g", v);
 }
 
+/* Orders pointers into one array of points by key, then position (a stable grouping). */
+static int
+cmp_point(const void *a, const void *b)
+{
+    const struct metric_point *x = *(const struct metric_point *const *)a;
+    const struct metric_point *y = *(const struct metric_point *const *)b;
+    int c = strcmp(x->key, y->key);
+
+    return c ? c : (x > y) - (x < y);
+}
+
+/* A double as COPY / array text: NaN and infinities spelled as PostgreSQL reads them. */
+static void
+put_double(struct qd_buf *b, double v)
+{
+    if (isnan(v))
+        qd_buf_puts(b, "NaN");
+    else if (isinf(v))
+        qd_buf_puts(b, v > 0 ? "Infinity" : "-Infinity");
+    else
+        qd_buf_printf(b, "%.17g", v);
+}
+
+/* later: point a is later than b by MLflow's rule (timestamp, then value); on a full tie the
+ * later logged one. */
+static bool
+later(const struct metric_point *a, const struct metric_point *b)
+{
+    if (a->ts_ms != b->ts_ms)
+        return a->ts_ms > b->ts_ms;
+    if (a->value != b->value)
+        return isnan(a->value) || (!isnan(b->value) && a->value > b->value);
+    return true;
+}
+
 enum qd_code
 tracking_db_log_metrics(PGconn *c, int64_t run_id, const struct metric_point *pt, size_t n,
                         struct qd_err *err)
 {
-    struct qd_buf k = {0}, s = {0}, v = {0}, t = {0};
+    struct qd_buf cp = {0}, lk = {0}, lv = {0}, lt = {0};
+    const struct metric_point **ord = malloc((n ? n : 1) * sizeof(*ord));
     char id[24];
-    const char *p[5] = {id};
+    const char *p[4] = {id};
     PGresult *res;
-    enum qd_code rc;
+    enum qd_code rc = QD_OK;
 
+    if (ord == NULL)
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
     snprintf(id, sizeof(id), "%" PRId64, run_id);
-    for (size_t i = 0; i < n; i++) {
-        array_text(&k, pt[i].key, i == 0);
-        qd_buf_printf(&s, "%s%" PRId64, i ? "," : "{", pt[i].step);
-        array_double(&v, pt[i].value, i == 0);
-        qd_buf_printf(&t, "%s%" PRId64, i ? "," : "{", pt[i].ts_ms);
+    /* One COPY row per key: its points as arrays, in logging order; and per key its latest
+     * point, for the summary. Keys are validated by the API (no tab, newline or backslash),
+     * escaped here all the same. */
+    for (size_t i = 0; i < n; i++)
+        ord[i] = &pt[i];
+    qsort(ord, n, sizeof(*ord), cmp_point);
+    for (size_t a = 0, b; a < n && rc == QD_OK; a = b) {
+        const struct metric_point *last = ord[a];
+        for (b = a; b < n && strcmp(ord[b]->key, ord[a]->key) == 0; b++)
+            if (later(ord[b], last))
+                last = ord[b];
+        qd_buf_printf(&cp, "%s\t", id);
+        for (const char *k = ord[a]->key; *k; k++) {
+            if (*k == '\\' || *k == '\t' || *k == '\n' || *k == '\r')
+                qd_buf_append(&cp, "\\", 1);
+            qd_buf_append(&cp, k, 1);
+        }
+        qd_buf_puts(&cp, "\t{");
+        for (size_t x = a; x < b; x++)
+            qd_buf_printf(&cp, "%s%" PRId64, x > a ? "," : "", ord[x]->step);
+        qd_buf_puts(&cp, "}\t{");
+        for (size_t x = a; x < b; x++) {
+            if (x > a)
+                qd_buf_puts(&cp, ",");
+            put_double(&cp, ord[x]->value);
+        }
+        qd_buf_puts(&cp, "}\t{");
+        for (size_t x = a; x < b; x++)
+            qd_buf_printf(&cp, "%s%" PRId64, x > a ? "," : "", ord[x]->ts_ms);
+        qd_buf_puts(&cp, "}\n");
+        array_text(&lk, last->key, a == 0);
+        array_double(&lv, last->value, a == 0);
+        rc = qd_buf_printf(&lt, "%s%" PRId64, a == 0 ? "{" : ",", last->ts_ms);
     }
-    if (n == 0) {
-        qd_buf_puts(&k, "{");
-        qd_buf_puts(&s, "{");
-        qd_buf_puts(&v, "{");
-        qd_buf_puts(&t, "{");
-    }
-    qd_buf_puts(&k, "}");
-    qd_buf_puts(&s, "}");
-    qd_buf_puts(&v, "}");
-    if (qd_buf_puts(&t, "}") != QD_OK || k.data == NULL || s.data == NULL || v.data == NULL) {
+    free(ord);
+    if (rc == QD_OK && n > 0 && (qd_buf_puts(&lk, "}") != QD_OK || qd_buf_puts(&lv, "}") != QD_OK ||
+                                 qd_buf_puts(&lt, "}") != QD_OK || cp.data == NULL))
+        rc = QD_ENOMEM;
+    if (rc != QD_OK) {
         rc = qd_err_set(err, QD_ENOMEM, "out of memory");
         goto out;
     }
-    p[1] = k.data;
-    p[2] = s.data;
-    p[3] = v.data;
-    p[4] = t.data;
-    /* the last point of a (key, step) wins, in the batch as against the table: DISTINCT ON
-     * over the batch's order keeps ON CONFLICT from touching a row twice */
-    rc = pg_exec(c,
-                 "WITH run AS (SELECT id FROM runs WHERE id = $1::bigint), "
-                 "b AS (SELECT DISTINCT ON (k, s) k, s, v, t FROM unnest($2::text[], "
-                 "$3::bigint[], $4::float8[], $5::bigint[]) WITH ORDINALITY AS u(k, s, v, t, o) "
-                 "ORDER BY k, s, o DESC), "
-                 "ins AS (INSERT INTO metrics (run_id, key, step, value, ts) SELECT run.id, b.k, "
-                 "b.s, b.v, to_timestamp(b.t / 1000.0) FROM run, b ON CONFLICT (run_id, key, "
-                 "step) DO UPDATE SET value = excluded.value, ts = excluded.ts RETURNING 1) "
-                 "SELECT (SELECT count(*) FROM run), (SELECT count(*) FROM ins)",
-                 5, p, PGRES_TUPLES_OK, &res, err);
+    rc = pg_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err);
     if (rc == QD_OK) {
-        if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
-            rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " not found", run_id);
-        PQclear(res);
+        rc = pg_exec(c, "SELECT 1 FROM runs WHERE id = $1::bigint FOR KEY SHARE", 1, p,
+                     PGRES_TUPLES_OK, &res, err);
+        if (rc == QD_OK) {
+            if (PQntuples(res) == 0)
+                rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " not found", run_id);
+            PQclear(res);
+        }
     }
+    if (rc == QD_OK && n > 0)
+        rc = pg_copy_in(c, "COPY metric_points (run_id, key, steps, vals, ts_ms) FROM STDIN",
+                        cp.data, cp.len, err);
+    if (rc == QD_OK && n > 0) {
+        /* the summary: the batch's latest point of each key, unless the stored one is later */
+        p[1] = lk.data;
+        p[2] = lv.data;
+        p[3] = lt.data;
+        rc = pg_exec(c,
+                     "INSERT INTO metrics AS m (run_id, key, step, value, ts) SELECT $1::bigint, "
+                     "k, 0, v, to_timestamp(t / 1000.0) FROM unnest($2::text[], $3::float8[], "
+                     "$4::int8[]) AS u(k, v, t) ON CONFLICT (run_id, key, step) DO UPDATE SET "
+                     "value = excluded.value, ts = excluded.ts WHERE (excluded.ts, "
+                     "excluded.value) >= (m.ts, m.value)",
+                     4, p, PGRES_COMMAND_OK, NULL, err);
+    }
+    if (rc == QD_OK)
+        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    else
+        PQclear(PQexec(c, "ROLLBACK"));
 out:
-    qd_buf_release(&k);
-    qd_buf_release(&s);
-    qd_buf_release(&v);
-    qd_buf_release(&t);
+    qd_buf_release(&cp);
+    qd_buf_release(&lk);
+    qd_buf_release(&lv);
+    qd_buf_release(&lt);
     return rc;
 }
 
@@ -251,11 +321,16 @@ tracking_db_metric_history(PGconn *c, int64_t run_id, const char *key, char **js
     *json = NULL;
     snprintf(id, sizeof(id), "%" PRId64, run_id);
     rc = pg_exec(c,
+                 "WITH pts AS (SELECT u.s, u.v, u.t, p.seq, u.o FROM metric_points p, "
+                 "unnest(p.steps, p.vals, p.ts_ms) WITH ORDINALITY AS u(s, v, t, o) WHERE "
+                 "p.run_id = $1::bigint AND p.key = $2 UNION ALL SELECT m.step, m.value, "
+                 "(extract(epoch FROM m.ts) * 1000)::int8, 0, 0 FROM metrics m WHERE m.run_id = "
+                 "$1::bigint AND m.key = $2 AND NOT EXISTS (SELECT 1 FROM metric_points p WHERE "
+                 "p.run_id = $1::bigint AND p.key = $2)) "
                  "SELECT json_build_object('run_id', r.id, 'key', $2::text, 'history', "
-                 "coalesce((SELECT json_agg(json_build_object('step', m.step, 'value', CASE WHEN "
-                 "m.value IN ('NaN'::float8, 'Infinity', '-Infinity') THEN NULL ELSE m.value "
-                 "END, 'timestamp', (extract(epoch FROM m.ts) * 1000)::bigint) ORDER BY m.step) "
-                 "FROM metrics m WHERE m.run_id = r.id AND m.key = $2), '[]'::json))::text "
+                 "coalesce((SELECT json_agg(json_build_object('step', s, 'value', CASE WHEN v IN "
+                 "('NaN'::float8, 'Infinity', '-Infinity') THEN NULL ELSE v END, 'timestamp', t) "
+                 "ORDER BY s, t, seq, o) FROM pts), '[]'::json))::text "
                  "FROM runs r WHERE r.id = $1::bigint",
                  2, p, PGRES_TUPLES_OK, &res, err);
     if (rc != QD_OK)

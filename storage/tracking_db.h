@@ -36,13 +36,16 @@ struct metric_point {
     double      value;                  /* NaN and infinities are stored as such */
     int64_t     ts_ms;                  /* epoch milliseconds */
 };
-/* Logs n points of run_id in one statement (a later point of the same key and step replaces
- * an earlier one, in the batch or stored). QD_ENOTFOUND for an unknown run. */
+/* Appends n points to run_id's metric history (metric_points, never overwritten) and makes
+ * each key's latest point (by timestamp, then value) its summary value (`metrics`, step 0)
+ * unless the stored summary is later; one statement. QD_ENOTFOUND for an unknown run. */
 enum qd_code tracking_db_log_metrics(PGconn *c, int64_t run_id, const struct metric_point *p,
                                      size_t n, struct qd_err *err);
 
-/* {"run_id", "key", "history": [{"step", "value", "timestamp"}…]} by step (timestamp in epoch
- * ms; an undefined value null). QD_ENOTFOUND for an unknown run; an unknown key gives []. */
+/* {"run_id", "key", "history": [{"step", "value", "timestamp"}…]} in step, then timestamp,
+ * then logging order (timestamp in epoch ms; an undefined value null); a metric without a
+ * logged history (a backtest's) is its summary value at step 0. QD_ENOTFOUND for an unknown
+ * run; an unknown key gives []. */
 enum qd_code tracking_db_metric_history(PGconn *c, int64_t run_id, const char *key, char **json,
                                         struct qd_err *err);
 

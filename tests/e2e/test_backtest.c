@@ -693,8 +693,8 @@ START_TEST(experiments_created_and_metrics_logged)
     ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM experiments WHERE name IN "
                                         "('x', '123', '')"), 0);
 
-    /* 1,000 points in one batch: steps 0..996 of "loss", step 998 twice (the later wins),
-     * and a NaN */
+    /* 1,000 points in one batch: steps 0..996 of "loss", step 998 twice (both kept), and a
+     * NaN */
     f = open_memstream(&b.p, &b.n);
     ck_assert_ptr_nonnull(f);
     fputs("{\"metrics\":[", f);
@@ -715,13 +715,28 @@ START_TEST(experiments_created_and_metrics_logged)
     ck_assert_int_eq(qt_get(&d, path, &r), 0);
     ck_assert_int_eq(r.status, 200);
     h = json_object_get(r.json, "history");
-    ck_assert_int_eq((int)json_array_size(h), 998);   /* 0..996 and 998 */
+    ck_assert_int_eq((int)json_array_size(h), 999);   /* 0..996 and 998 twice: append-only */
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(h, 3), "step")), 3);
     ck_assert_double_eq_tol(json_number_value(json_object_get(json_array_get(h, 3), "value")),
                             0.25, 1e-12);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(h, 3), "timestamp")),
                      1700000000003LL);
-    ck_assert(json_number_value(json_object_get(json_array_get(h, 997), "value")) == 6);
+    ck_assert(json_number_value(json_object_get(json_array_get(h, 997), "value")) == 5);
+    ck_assert(json_number_value(json_object_get(json_array_get(h, 998), "value")) == 6);
+    qt_resp_free(&r);
+    /* the summary the run shows (and searches use) is the latest point: now, value 6 */
+    snprintf(path, sizeof(path), "/v1/runs/%lld", run);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert(json_number_value(json_object_get(json_object_get(r.json, "metrics"), "loss")) == 6);
+    ck_assert(json_is_number(json_object_get(json_object_get(r.json, "metrics"), "sharpe_ratio")));
+    qt_resp_free(&r);
+    /* a backtest metric without logged points: its value is its history */
+    snprintf(path, sizeof(path), "/v1/runs/%lld/metrics/cagr", run);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq((int)json_array_size(json_object_get(r.json, "history")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(r.json,
+                                                                       "history"), 0), "step")),
+                     0);
     qt_resp_free(&r);
     snprintf(path, sizeof(path), "/v1/runs/%lld/metrics/odd%%20metric%%2Fx", run);
     ck_assert_int_eq(qt_get(&d, path, &r), 0);
