@@ -24,6 +24,7 @@ enum api_route_flags {
     API_BODY_JSON = 1 << 1,         /* a JSON object body is required */
     API_BODY_CSV = 1 << 2,          /* streamed text/csv body (PUT /v1/bars) */
     API_BODY_OPTIONAL = 1 << 3,     /* a JSON body may be absent */
+    API_READ_POST = 1 << 4,         /* a POST that only reads (MLflow's searches): scope read */
 };
 
 struct api_route {
@@ -107,6 +108,10 @@ void api_db(struct api_req *r, api_db_fn *fn);
  * with allow listing the methods the path has (empty: unknown path). */
 int api_route_lookup(const char *method, const char *path, char params[][256], unsigned *nparams,
                      char *allow, size_t allowlen);
+
+/* True for the MLflow-compatible routes (/api/2.0/mlflow/…): errors take MLflow's shape
+ * ({"error_code", "message"}) and bodies may hold Python's bare NaN / Infinity tokens. */
+bool api_is_mlflow(const struct api_req *r);
 
 /* Query string value or NULL. */
 const char *api_query(struct api_req *r, const char *key);

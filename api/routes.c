@@ -42,6 +42,19 @@ void api_experiments_best(struct api_req *r);
 void api_experiments_post(struct api_req *r);
 void api_runs_metrics_post(struct api_req *r);
 void api_runs_metric_history(struct api_req *r);
+void api_mlflow_experiment_get_by_name(struct api_req *r);
+void api_mlflow_experiment_get(struct api_req *r);
+void api_mlflow_experiment_create(struct api_req *r);
+void api_mlflow_experiments_search(struct api_req *r);
+void api_mlflow_run_create(struct api_req *r);
+void api_mlflow_run_update(struct api_req *r);
+void api_mlflow_run_get(struct api_req *r);
+void api_mlflow_runs_search(struct api_req *r);
+void api_mlflow_log_metric(struct api_req *r);
+void api_mlflow_log_parameter(struct api_req *r);
+void api_mlflow_log_batch(struct api_req *r);
+void api_mlflow_set_tag(struct api_req *r);
+void api_mlflow_metric_history(struct api_req *r);
 static api_handler_fn api_health_get, api_metrics_get, api_tokens_post, api_tokens_list,
     api_tokens_delete, api_symbols_get;
 
@@ -81,6 +94,26 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/runs/{id}/trades", api_runs_trades, SCOPE_READ, 0},
     {"POST", "/v1/runs/{id}/metrics", api_runs_metrics_post, SCOPE_RESEARCH, API_BODY_JSON},
     {"GET", "/v1/runs/{id}/metrics/{key}", api_runs_metric_history, SCOPE_READ, 0},
+    {"GET", "/api/2.0/mlflow/experiments/get-by-name", api_mlflow_experiment_get_by_name,
+     SCOPE_READ, 0},
+    {"GET", "/api/2.0/mlflow/experiments/get", api_mlflow_experiment_get, SCOPE_READ, 0},
+    {"POST", "/api/2.0/mlflow/experiments/create", api_mlflow_experiment_create, SCOPE_RESEARCH,
+     API_BODY_JSON},
+    {"POST", "/api/2.0/mlflow/experiments/search", api_mlflow_experiments_search, SCOPE_READ,
+     API_BODY_JSON | API_BODY_OPTIONAL | API_READ_POST},
+    {"GET", "/api/2.0/mlflow/experiments/search", api_mlflow_experiments_search, SCOPE_READ, 0},
+    {"POST", "/api/2.0/mlflow/runs/create", api_mlflow_run_create, SCOPE_RESEARCH, API_BODY_JSON},
+    {"POST", "/api/2.0/mlflow/runs/update", api_mlflow_run_update, SCOPE_RESEARCH, API_BODY_JSON},
+    {"GET", "/api/2.0/mlflow/runs/get", api_mlflow_run_get, SCOPE_READ, 0},
+    {"POST", "/api/2.0/mlflow/runs/search", api_mlflow_runs_search, SCOPE_READ,
+     API_BODY_JSON | API_READ_POST},
+    {"POST", "/api/2.0/mlflow/runs/log-metric", api_mlflow_log_metric, SCOPE_RESEARCH,
+     API_BODY_JSON},
+    {"POST", "/api/2.0/mlflow/runs/log-parameter", api_mlflow_log_parameter, SCOPE_RESEARCH,
+     API_BODY_JSON},
+    {"POST", "/api/2.0/mlflow/runs/log-batch", api_mlflow_log_batch, SCOPE_RESEARCH, API_BODY_JSON},
+    {"POST", "/api/2.0/mlflow/runs/set-tag", api_mlflow_set_tag, SCOPE_RESEARCH, API_BODY_JSON},
+    {"GET", "/api/2.0/mlflow/metrics/get-history", api_mlflow_metric_history, SCOPE_READ, 0},
 };
 const unsigned api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
 

@@ -172,6 +172,58 @@ api_reply_json(struct api_req *r, int status, json_t *body)
     api_reply_text_json(r, status, text);
 }
 
+bool
+api_is_mlflow(const struct api_req *r)
+{
+    return strncmp(r->path, "/api/2.0/mlflow/", 16) == 0;
+}
+
+/* Python's json writes NaN, Infinity and -Infinity as bare tokens (MLflow metric values), which
+ * JSON and jansson refuse: outside strings they become the strings "NaN", "Infinity" and
+ * "-Infinity", which the MLflow handlers read as those numbers. Returns a new buffer or NULL. */
+static char *
+nan_tokens_quoted(const char *in, size_t len, size_t *out_len)
+{
+    char *out = malloc(2 * len + 16), *o = out;
+    bool str = false;
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        const char *tok = NULL;
+        if (str) {
+            if (in[i] == '\\' && i + 1 < len)
+                *o++ = in[i++];
+            else if (in[i] == '"')
+                str = false;
+        } else if (in[i] == '"') {
+            str = true;
+        } else if (len - i >= 3 && memcmp(in + i, "NaN", 3) == 0) {
+            tok = "NaN";
+        } else if (len - i >= 8 && memcmp(in + i, "Infinity", 8) == 0) {
+            tok = "Infinity";
+        } else if (len - i >= 9 && memcmp(in + i, "-Infinity", 9) == 0) {
+            tok = "-Infinity";
+        }
+        if (tok != NULL && (size_t)(o - out) + strlen(tok) + 2 <= 2 * len + 16) {
+            size_t tl = strlen(tok);
+            *o++ = '"';
+            memcpy(o, tok, tl);
+            o += tl;
+            *o++ = '"';
+            i += tl - 1;
+            continue;
+        }
+        if ((size_t)(o - out) + 1 > 2 * len + 16) {
+            free(out);
+            return NULL;
+        }
+        *o++ = in[i];
+    }
+    *out_len = (size_t)(o - out);
+    return out;
+}
+
 void
 api_error(struct api_req *r, int status, const char *code, const char *field, const char *fmt,
           ...)
@@ -183,6 +235,43 @@ api_error(struct api_req *r, int status, const char *code, const char *field, co
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (api_is_mlflow(r)) {
+        /* MLflow's error shape and codes (external-apis.md §9): the official client reads
+         * error_code; an unknown endpoint is ENDPOINT_NOT_FOUND, a taken name a 400 */
+        const char *ec = "INTERNAL_ERROR";
+        switch (status) {
+        case 400:
+        case 413:
+            ec = "INVALID_PARAMETER_VALUE";
+            status = 400;
+            break;
+        case 401:
+            ec = "UNAUTHENTICATED";
+            break;
+        case 403:
+            ec = "PERMISSION_DENIED";
+            break;
+        case 404:
+        case 405:
+            ec = r->route == NULL ? "ENDPOINT_NOT_FOUND" : "RESOURCE_DOES_NOT_EXIST";
+            status = 404;
+            break;
+        case 409:
+            ec = "RESOURCE_ALREADY_EXISTS";
+            status = 400;
+            break;
+        case 429:
+            ec = "REQUEST_LIMIT_EXCEEDED";
+            break;
+        case 503:
+            ec = "TEMPORARILY_UNAVAILABLE";
+            break;
+        default:
+            break;
+        }
+        api_reply_json(r, status, json_pack("{s:s, s:s}", "error_code", ec, "message", msg));
+        return;
+    }
     e = json_pack("{s:s, s:s}", "code", code, "message", msg);
     if (field != NULL && field[0] != '\0')
         json_object_set_new(e, "field", json_string(field));
@@ -671,7 +760,16 @@ body_finish(struct api_req *r)
         defer(r, 400, &e);
         return;
     }
-    r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &je);
+    if (api_is_mlflow(r)) {
+        size_t n = 0;
+        char *q = nan_tokens_quoted(r->body.data, r->body.len, &n);
+        r->json = q ? json_loadb(q, n, JSON_REJECT_DUPLICATES, &je) : NULL;
+        if (q == NULL)
+            snprintf(je.text, sizeof(je.text), "out of memory");
+        free(q);
+    } else {
+        r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &je);
+    }
     if (r->json == NULL) {
         qd_err_set(&e, QD_EINVAL, "malformed JSON at line %d column %d: %s", je.line, je.column,
                    je.text);
