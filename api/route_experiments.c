@@ -15,11 +15,22 @@ void api_experiments_get(struct api_req *r);
 void api_experiments_runs(struct api_req *r);
 
 struct runs_query {
-    char          metric[64];
-    bool          has_metric, desc;
-    unsigned      limit;
-    unsigned long offset;
+    char              metric[256];
+    bool              has_metric, desc;
+    unsigned          limit;
+    unsigned long     offset;
+    struct run_filter filter;
 };
+
+static void
+runs_query_free(void *x)
+{
+    struct runs_query *q = x;
+
+    if (q != NULL)
+        run_filter_release(&q->filter);
+    free(q);
+}
 
 static void
 experiments_db(struct api_req *r, PGconn *conn)
@@ -48,7 +59,7 @@ runs_list_db(struct api_req *r, PGconn *conn)
     char *json = NULL;
     struct qd_err err;
     enum qd_code rc = runs_db_list(conn, r->id, q->has_metric ? q->metric : NULL, q->desc,
-                                   q->limit, q->offset, &json, &err);
+                                   q->limit, q->offset, &q->filter, &json, &err);
 
     api_reply_db(r, rc, 200, json, &err);
 }
@@ -115,11 +126,14 @@ api_experiments_runs(struct api_req *r)
         return;
     }
     r->ctx = q;
-    r->ctx_free = free;
+    r->ctx_free = runs_query_free;
     q->limit = 100;
-    if (api_query(r, "filter") != NULL) {
-        api_error(r, 400, "invalid_argument", "filter", "filter is not supported yet");
-        return;
+    if ((v = api_query(r, "filter")) != NULL) {
+        struct qd_err err;
+        if (run_filter_parse(v, strlen(v), 6, &q->filter, &err) != QD_OK) {
+            api_error(r, 400, "invalid_argument", "filter", "%s", err.msg);
+            return;
+        }
     }
     if ((v = api_query(r, "order_by")) != NULL && !parse_order(r, v, q))
         return;

@@ -266,7 +266,8 @@ mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array, const struct 
                       unsigned max_results, unsigned long offset, char **json,
                       struct qd_err *err)
 {
-    int nf = f ? f->nvalues : 0, np = 1 + nf + 4, k;
+    const char *where = f != NULL && f->sql != NULL ? f->sql : "TRUE";
+    int nf = f != NULL && f->sql != NULL ? f->nvalues : 0, np = 1 + nf + 4, k;
     const char **p = calloc((size_t)np, sizeof(*p));
     char v[4], lim[16], off[24], *sql = NULL;
     size_t cap;
@@ -285,7 +286,7 @@ mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array, const struct 
     p[k + 1] = lim;
     p[k + 2] = off;
     p[k + 3] = order_metric ? order_metric : "";
-    cap = strlen(f ? f->sql : "TRUE") + strlen(order_sql) + 4096;
+    cap = strlen(where) + strlen(order_sql) + 4096;
     if ((sql = malloc(cap)) == NULL) {
         free(p);
         return qd_err_set(err, QD_ENOMEM, "out of memory");
@@ -302,7 +303,7 @@ mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array, const struct 
              "json_agg(" RUN_JSON " ORDER BY r.rn) FROM numbered r WHERE r.rn <= $%d::int), "
              "'[]'::json), 'next_page_token', CASE WHEN (SELECT count(*) FROM page) > $%d::int "
              "THEN ($%d::bigint + $%d::int)::text END))::text",
-             k + 4, k + 1, k + 1, k + 1, f ? f->sql : "TRUE", order_sql, k + 3, k + 2, order_sql,
+             k + 4, k + 1, k + 1, k + 1, where, order_sql, k + 3, k + 2, order_sql,
              k + 2, k + 2, k + 3, k + 2);
     rc = one(c, sql, np, p, json, "runs", err);
     free(sql);

@@ -301,35 +301,57 @@ runs_db_experiment_get(PGconn *c, const char *id_or_name, char **json, struct qd
 
 enum qd_code
 runs_db_list(PGconn *c, int64_t experiment_id, const char *metric, int desc, unsigned limit,
-             unsigned long offset, char **json, struct qd_err *err)
+             unsigned long offset, const struct run_filter *f, char **json, struct qd_err *err)
 {
-    char eid[24], lim[16], off[24];
-    const char *p[5] = {eid, metric, desc ? "1" : "0", lim, off};
+    char eid[24], lim[16], off[24], *sql;
+    const char *where = f != NULL && f->sql != NULL ? f->sql : "TRUE";
+    int nf = f != NULL && f->sql != NULL ? f->nvalues : 0;
+    const char **p = calloc((size_t)(5 + nf), sizeof(*p));
     char *exists = NULL;
+    size_t cap;
     enum qd_code rc;
 
+    if (p == NULL)
+        return qd_err_set(err, QD_ENOMEM, "out of memory");
     snprintf(eid, sizeof(eid), "%" PRId64, experiment_id);
     snprintf(lim, sizeof(lim), "%u", limit);
     snprintf(off, sizeof(off), "%lu", offset);
+    p[0] = eid;
+    p[1] = metric;
+    p[2] = desc ? "1" : "0";
+    p[3] = lim;
+    p[4] = off;
+    for (int i = 0; i < nf; i++)
+        p[5 + i] = f->values[i];
     rc = one_text(c, "SELECT id::text FROM experiments WHERE id = $1::bigint", 1, p, &exists,
                   "experiment", err);
     free(exists);
-    if (rc != QD_OK)
+    cap = strlen(where) + 2048;
+    if (rc == QD_OK && (sql = malloc(cap)) == NULL)
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    if (rc != QD_OK) {
+        free(p);
         return rc;
-    /* the sort key: the metric's value, with NaN as NULL so undefined values sort last */
-    return one_text(
-        c,
-        "WITH k AS (SELECT r.*, (SELECT CASE WHEN m.value = 'NaN'::float8 THEN NULL ELSE m.value "
-        "END FROM metrics m WHERE m.run_id = r.id AND m.key = $2 AND m.step = 0) AS sortkey "
-        "FROM runs r WHERE r.experiment_id = $1::bigint), "
-        "ranked AS (SELECT k.*, row_number() OVER (ORDER BY CASE WHEN $2::text IS NULL "
-        "THEN NULL WHEN $3 = '1' THEN -sortkey ELSE sortkey END NULLS LAST, id) AS rn FROM k), "
-        "page AS (SELECT * FROM ranked WHERE rn > $5::bigint AND rn <= $5::bigint + $4::int + 1) "
-        "SELECT json_build_object('runs', coalesce((SELECT json_agg(json_build_object('id', id, "
-        "'strategy', strategy, 'status', status, 'params', params, 'metrics', coalesce((SELECT "
-        "json_object_agg(key, " METRIC_JSON " ORDER BY key) FROM metrics m WHERE m.run_id = "
-        "page.id AND m.step = 0), '{}'::json)) ORDER BY rn) FROM page WHERE rn <= $5::bigint + "
-        "$4::int), '[]'::json), 'next_cursor', CASE WHEN (SELECT count(*) FROM page) > $4::int "
-        "THEN ($5::bigint + $4::int)::text END)",
-        5, p, json, "runs", err);
+    }
+    /* the sort key: the metric's value, with NaN as NULL so undefined values sort last; the
+     * filter's SQL is fixed text with bound parameters (tracking/filter.c) */
+    snprintf(sql, cap,
+             "WITH k AS (SELECT r.*, (SELECT CASE WHEN m.value = 'NaN'::float8 THEN NULL ELSE "
+             "m.value END FROM metrics m WHERE m.run_id = r.id AND m.key = $2 AND m.step = 0) AS "
+             "sortkey FROM runs r WHERE r.experiment_id = $1::bigint AND (%s)), "
+             "ranked AS (SELECT k.*, row_number() OVER (ORDER BY CASE WHEN $2::text IS NULL "
+             "THEN NULL WHEN $3 = '1' THEN -sortkey ELSE sortkey END NULLS LAST, id) AS rn FROM "
+             "k), page AS (SELECT * FROM ranked WHERE rn > $5::bigint AND rn <= $5::bigint + "
+             "$4::int + 1) SELECT json_build_object('runs', coalesce((SELECT "
+             "json_agg(json_build_object('id', id, 'strategy', strategy, 'status', status, "
+             "'params', params, 'metrics', coalesce((SELECT json_object_agg(key, " METRIC_JSON
+             " ORDER BY key) FROM metrics m WHERE m.run_id = page.id AND m.step = 0), "
+             "'{}'::json)) ORDER BY rn) FROM page WHERE rn <= $5::bigint + $4::int), "
+             "'[]'::json), 'next_cursor', CASE WHEN (SELECT count(*) FROM page) > $4::int THEN "
+             "($5::bigint + $4::int)::text END)",
+             where);
+    rc = one_text(c, sql, 5 + nf, p, json, "runs", err);
+    free(sql);
+    free(p);
+    return rc;
 }

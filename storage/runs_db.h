@@ -5,6 +5,7 @@
  * malloc'd text the caller frees. Blocking: worker threads only. */
 
 #include "common/err.h"
+#include "tracking/filter.h"
 
 #include <libpq-fe.h>
 
@@ -49,8 +50,10 @@ enum qd_code runs_db_experiment_get(PGconn *c, const char *id_or_name, char **js
                                     struct qd_err *err);
 /* {"runs":[{"id","strategy","status","params","metrics"}…],"next_cursor"} of an experiment,
  * ordered by a step-0 metric (metric NULL: by id) descending or ascending; undefined values
- * last either way. offset/limit page. QD_ENOTFOUND for an unknown experiment. */
+ * last either way, among the runs matching f (NULL: all; its parameters numbered from $6,
+ * tracking/filter.h). offset/limit page. QD_ENOTFOUND for an unknown experiment. */
 enum qd_code runs_db_list(PGconn *c, int64_t experiment_id, const char *metric, int desc,
-                          unsigned limit, unsigned long offset, char **json, struct qd_err *err);
+                          unsigned limit, unsigned long offset, const struct run_filter *f,
+                          char **json, struct qd_err *err);
 
 #endif

@@ -488,7 +488,7 @@ START_TEST(experiment_views)
     struct qt_resp r;
     json_t *runs;
     long long eid;
-    char path[128];
+    char path[512];
     double prev = INFINITY;
     size_t i;
     json_t *run;
@@ -528,6 +528,34 @@ START_TEST(experiment_views)
     ck_assert(json_number_value(json_object_get(
                   json_object_get(json_array_get(json_object_get(r.json, "runs"), 0), "metrics"),
                   "sharpe_ratio")) <= prev);
+    qt_resp_free(&r);
+    /* a filter: only the runs it matches, still in order */
+    snprintf(path, sizeof(path),
+             "/v1/experiments/%lld/runs?order_by=metrics.sharpe_ratio%%20DESC&filter="
+             "params.%%60momentum.sma_crossover.fast%%60%%20%%3E%%3D%%2010%%20AND%%20"
+             "metrics.num_trades%%20%%3E%%200&limit=1000", eid);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    {
+        char sql[512];
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM runs r WHERE r.experiment_id = %lld AND "
+                 "(r.params->>'momentum.sma_crossover.fast')::int >= 10 AND EXISTS (SELECT 1 "
+                 "FROM metrics m WHERE m.run_id = r.id AND m.key = 'num_trades' AND m.value > 0)",
+                 eid);
+        ck_assert_int_eq((int)json_array_size(json_object_get(r.json, "runs")),
+                         qt_sql_int(dbinfo, sql));
+        ck_assert_int_gt((int)json_array_size(json_object_get(r.json, "runs")), 0);
+    }
+    json_array_foreach(json_object_get(r.json, "runs"), i, run)
+        ck_assert_int_ge(json_integer_value(json_object_get(json_object_get(run, "params"),
+                                                            "momentum.sma_crossover.fast")), 10);
+    qt_resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/experiments/%lld/runs?filter=params.x%%20%%3D", eid);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
+                     "filter");
     qt_resp_free(&r);
     snprintf(path, sizeof(path), "/v1/experiments/%lld/runs?order_by=metrics.nonsense", eid);
     ck_assert_int_eq(qt_get(&d, path, &r), 0);
