@@ -39,3 +39,35 @@ done
 set -- $(server_time); s1=$1; c1=$2
 stored=$(psql "$db" -Atc "SELECT count(*) FROM metrics WHERE run_id = $run")
 echo "bench tracking log_batch points=1000 batches=$n stored=$stored server_mean_ms=$(python3 -c "print('%.2f' % (($s1 - $s0) / ($c1 - $c0 - 1) * 1000))") client_$(pct "$work/log.times") target_server_ms<10"
+
+# ---- (2) search: 100,000 runs x 20 metrics, ordered by one metric, with a filter ----
+t0=$(date +%s.%N)
+exp=$(psql "$db" -Atq -c "INSERT INTO experiments (name) VALUES ('bench-search') RETURNING id")
+psql "$db" -q <<SQL
+INSERT INTO runs (experiment_id, strategy, params)
+SELECT $exp, 'sma', jsonb_build_object('momentum.sma_crossover.fast', 2 + g % 50,
+       'momentum.sma_crossover.slow', 60 + g % 40, 'fill', 'next_open')
+FROM generate_series(1, 100000) g;
+INSERT INTO metrics (run_id, key, step, value)
+SELECT r.id, k.key, 0, hashint8(r.id * 20 + k.n)::float8 / 2147483648.0 * (k.n + 1)
+FROM runs r, (VALUES ('sharpe_ratio', 0), ('cagr', 1), ('total_return', 2), ('max_drawdown', 3),
+  ('annual_volatility', 4), ('sortino_ratio', 5), ('calmar_ratio', 6), ('win_rate', 7),
+  ('profit_factor', 8), ('avg_trade_return', 9), ('num_trades', 10), ('exposure', 11),
+  ('turnover', 12), ('final_value', 13), ('max_drawdown_duration_days', 14), ('m15', 15),
+  ('m16', 16), ('m17', 17), ('m18', 18), ('m19', 19)) AS k(key, n)
+WHERE r.experiment_id = $exp;
+ANALYZE runs; ANALYZE metrics;
+SQL
+t1=$(date +%s.%N)
+echo "bench tracking search_setup runs=$(psql "$db" -Atc "SELECT count(*) FROM runs WHERE experiment_id = $exp") metrics=$(psql "$db" -Atc 'SELECT count(*) FROM metrics') seconds=$(python3 -c "print('%.1f' % ($t1 - $t0))")"
+q="order_by=metrics.sharpe_ratio%20DESC&limit=100&filter=metrics.cagr%20%3E%200.5%20AND%20params.%60momentum.sma_crossover.fast%60%20%3E%3D%2010"
+n=20
+curl -sf -o "$work/search.json" -H "$H" "$U/v1/experiments/$exp/runs?$q"
+set -- $(server_time); s0=$1; c0=$2
+: > "$work/search.times"
+for i in $(seq 1 $n); do
+    curl -sf -o /dev/null -w '%{time_total}\n' -H "$H" "$U/v1/experiments/$exp/runs?$q" >> "$work/search.times"
+done
+set -- $(server_time); s1=$1; c1=$2
+got=$(python3 -c "import json; print(len(json.load(open('$work/search.json'))['runs']))")
+echo "bench tracking search runs=100000 metrics_per_run=20 page=$got requests=$n server_mean_ms=$(python3 -c "print('%.1f' % (($s1 - $s0) / ($c1 - $c0 - 1) * 1000))") client_$(pct "$work/search.times") target_p50_ms<100"
