@@ -42,6 +42,11 @@ void api_experiments_best(struct api_req *r);
 void api_experiments_post(struct api_req *r);
 void api_runs_metrics_post(struct api_req *r);
 void api_runs_metric_history(struct api_req *r);
+void api_models_post(struct api_req *r);
+void api_models_list(struct api_req *r);
+void api_models_get(struct api_req *r);
+void api_models_version_post(struct api_req *r);
+void api_models_stage_post(struct api_req *r);
 void api_mlflow_experiment_get_by_name(struct api_req *r);
 void api_mlflow_experiment_get(struct api_req *r);
 void api_mlflow_experiment_create(struct api_req *r);
@@ -94,6 +99,13 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/runs/{id}/trades", api_runs_trades, SCOPE_READ, 0},
     {"POST", "/v1/runs/{id}/metrics", api_runs_metrics_post, SCOPE_RESEARCH, API_BODY_JSON},
     {"GET", "/v1/runs/{id}/metrics/{key}", api_runs_metric_history, SCOPE_READ, 0},
+    {"POST", "/v1/models", api_models_post, SCOPE_RESEARCH, API_BODY_JSON},
+    {"GET", "/v1/models", api_models_list, SCOPE_READ, 0},
+    {"GET", "/v1/models/{name}", api_models_get, SCOPE_READ, 0},
+    {"POST", "/v1/models/{name}/versions", api_models_version_post, SCOPE_RESEARCH,
+     API_BODY_JSON},
+    {"POST", "/v1/models/{name}/versions/{version}/stage", api_models_stage_post,
+     SCOPE_RESEARCH, API_BODY_JSON},
     {"GET", "/api/2.0/mlflow/experiments/get-by-name", api_mlflow_experiment_get_by_name,
      SCOPE_READ, 0},
     {"GET", "/api/2.0/mlflow/experiments/get", api_mlflow_experiment_get, SCOPE_READ, 0},

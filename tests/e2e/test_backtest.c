@@ -803,6 +803,126 @@ START_TEST(experiments_created_and_metrics_logged)
 }
 END_TEST
 
+/* The model registry: versions from a run and by "register best", stages with
+ * archive_existing, Production for admins only, the audit trail, and what a trading job reads. */
+START_TEST(model_registry)
+{
+    struct qt_resp r;
+    long long best_id, rsi_best;
+    char body[256], research[256];
+    json_t *v;
+
+    best_id = qt_sql_int(dbinfo, "SELECT min(r.id) FROM runs r JOIN experiments e ON e.id = "
+                                 "r.experiment_id WHERE e.name = 'mixed' AND r.strategy = 'bb'");
+    rsi_best = qt_sql_int(dbinfo, "SELECT r.id FROM runs r JOIN experiments e ON e.id = "
+                                  "r.experiment_id JOIN metrics m ON m.run_id = r.id AND m.key = "
+                                  "'sharpe_ratio' AND m.step = 0 WHERE e.name = 'mixed' AND "
+                                  "r.strategy = 'rsi' AND m.value <> 'NaN' ORDER BY m.value DESC, "
+                                  "r.id LIMIT 1");
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models", "{\"name\":\"sma-model\",\"description\":"
+                                                    "\"the crossover\"}", &r), 0);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models", "{\"name\":\"sma-model\"}", &r), 0);
+    ck_assert_int_eq(r.status, 409);
+    qt_resp_free(&r);
+    snprintf(body, sizeof(body), "{\"run_id\":%lld}", best_id);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models/sma-model/versions", body, &r), 0);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "version")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "stage")), "None");
+    qt_resp_free(&r);
+    /* register best */
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models/sma-model/versions",
+                                  "{\"experiment\":\"mixed\",\"strategy\":\"rsi\",\"metric\":"
+                                  "\"sharpe_ratio\"}", &r), 0);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "version")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "run_id")), rsi_best);
+    qt_resp_free(&r);
+
+    /* a research token may stage, not promote to Production */
+    ck_assert_int_eq(qt_post_json(&d, "/v1/tokens", "{\"name\":\"researcher\",\"scopes\":"
+                                                    "[\"research\"]}", &r), 0);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    snprintf(research, sizeof(research), "%s",
+             json_string_value(json_object_get(r.json, "token")));
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_http(&d, "POST", "/v1/models/sma-model/versions/1/stage", research,
+                             "application/json", "{\"stage\":\"Production\"}", 22, &r), 0);
+    ck_assert_int_eq(r.status, 403);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_http(&d, "POST", "/v1/models/sma-model/versions/1/stage", research,
+                             "application/json", "{\"stage\":\"Staging\"}", 19, &r), 0);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models/sma-model/versions/1/stage",
+                                  "{\"stage\":\"Production\"}", &r), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "stage")), "Production");
+    qt_resp_free(&r);
+    /* archive_existing (the default): version 1 leaves Production for Archived */
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models/sma-model/versions/2/stage",
+                                  "{\"stage\":\"Production\"}", &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM model_versions WHERE model = "
+                                        "'sma-model' AND stage = 'Production'"), 1);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT version FROM model_versions WHERE model = "
+                                        "'sma-model' AND stage = 'Archived'"), 1);
+    /* what a trading job reads: the strategy, its flat params and the nested config */
+    ck_assert_int_eq(qt_get(&d, "/v1/models/sma-model?stage=Production", &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "version")), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "strategy")), "rsi");
+    ck_assert(json_is_integer(json_object_get(json_object_get(r.json, "params"),
+                                              "momentum.rsi.period")));
+    ck_assert(json_equal(json_object_get(json_object_get(json_object_get(
+                             json_object_get(r.json, "strategy_config"), "momentum"), "rsi"),
+                                         "period"),
+                         json_object_get(json_object_get(r.json, "params"),
+                                         "momentum.rsi.period")));
+    qt_resp_free(&r);
+    /* the audit trail of version 1: None -> Staging (researcher) -> Production -> Archived */
+    ck_assert_int_eq(qt_get(&d, "/v1/models/sma-model", &r), 0);
+    v = json_object_get(json_array_get(json_object_get(r.json, "versions"), 0), "transitions");
+    ck_assert_int_eq((int)json_array_size(v), 3);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, 0), "from")), "None");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, 0), "actor")),
+                     "researcher");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, 2), "to")), "Archived");
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "production")), 2);
+    qt_resp_free(&r);
+    /* archive_existing false: two versions in Production; the stage read gives the latest */
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models/sma-model/versions/1/stage",
+                                  "{\"stage\":\"Production\",\"archive_existing\":false}", &r),
+                     0);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM model_versions WHERE model = "
+                                        "'sma-model' AND stage = 'Production'"), 2);
+    /* refusals */
+    ck_assert_int_eq(qt_get(&d, "/v1/models/nope?stage=Production", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/models/sma-model?stage=Live", &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models/sma-model/versions", "{\"run_id\":999999}", &r),
+                     0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models/sma-model/versions",
+                                  "{\"experiment\":\"mixed\",\"strategy\":\"nope\"}", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_post_json(&d, "/v1/models/sma-model/versions/9/stage",
+                                  "{\"stage\":\"Staging\"}", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM model_versions WHERE model = "
+                                        "'sma-model'"), 2);
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -1011,6 +1131,7 @@ main(void)
     tcase_add_test(tc, experiment_views);
     tcase_add_test(tc, experiment_compare_and_best);
     tcase_add_test(tc, experiments_created_and_metrics_logged);
+    tcase_add_test(tc, model_registry);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
