@@ -18,7 +18,7 @@ OBJ := $(BUILD)/obj
 # Debian packages needed to build, test and run (make deps installs the missing ones).
 DEB_PKGS := gcc make pkg-config libuv1-dev libmicrohttpd-dev libjansson-dev \
             libcurl4-openssl-dev libpq-dev libssl-dev check postgresql nodejs:node npm:npm \
-            curl procps util-linux
+            curl procps util-linux chromium:chromium
 BENCH_PKGS := wrk nginx-light
 
 CSTD  := -std=c11 -D_POSIX_C_SOURCE=200809L

@@ -39,6 +39,7 @@ void api_experiments_get(struct api_req *r);
 void api_experiments_runs(struct api_req *r);
 void api_experiments_compare(struct api_req *r);
 void api_experiments_best(struct api_req *r);
+void api_experiments_report(struct api_req *r);
 void api_experiments_post(struct api_req *r);
 void api_runs_metrics_post(struct api_req *r);
 void api_runs_metric_history(struct api_req *r);
@@ -94,6 +95,7 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/experiments/{id}/runs", api_experiments_runs, SCOPE_READ, 0},
     {"GET", "/v1/experiments/{id}/compare", api_experiments_compare, SCOPE_READ, 0},
     {"GET", "/v1/experiments/{id}/best", api_experiments_best, SCOPE_READ, 0},
+    {"GET", "/v1/experiments/{id}/report", api_experiments_report, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}", api_runs_get, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/equity", api_runs_equity, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/trades", api_runs_trades, SCOPE_READ, 0},

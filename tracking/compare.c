@@ -53,16 +53,16 @@ jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-/* Orders groups: the better best value first, then by name. */
-static int g_dir;
+/* Orders groups by a higher best value first (compare_groups negates the values of a
+ * lower-is-better metric around the sort: no global state, any thread), then by name. */
 static int
 cmp_groups(const void *pa, const void *pb)
 {
     const struct cmp_group *a = pa, *b = pb;
 
-    if (better(a->best_value, b->best_value, g_dir))
+    if (better(a->best_value, b->best_value, 1))
         return -1;
-    if (better(b->best_value, a->best_value, g_dir))
+    if (better(b->best_value, a->best_value, 1))
         return 1;
     return strcmp(a->strategy, b->strategy);
 }
@@ -123,8 +123,11 @@ compare_groups(const struct exp_runs *runs, int direction, struct cmp_group **g,
         }
     }
     free(vals);
-    g_dir = direction;
+    for (size_t k = 0; direction < 0 && k < m; k++)
+        out[k].best_value = -out[k].best_value;
     qsort(out, m, sizeof(*out), cmp_groups);
+    for (size_t k = 0; direction < 0 && k < m; k++)
+        out[k].best_value = -out[k].best_value;
     *g = out;
     *ng = m;
     return QD_OK;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static struct qt_daemon d;
 static char dbinfo[512];
@@ -923,6 +924,76 @@ START_TEST(model_registry)
 }
 END_TEST
 
+/* GET /v1/experiments/{id}/report: one self-contained HTML page; rendered by headless
+ * Chromium (when installed: make deps installs it) without console errors into a non-empty
+ * screenshot. */
+START_TEST(experiment_report)
+{
+    struct qt_resp r;
+    const char *body;
+    char cmd[1024];
+    FILE *f;
+    long png = 0;
+    int st;
+
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/sma-grid/report", &r), 0);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(qt_header(&r, "Content-Type"), "text/html"));
+    body = r.body;
+    ck_assert_ptr_nonnull(strstr(body, "<!DOCTYPE html>"));
+    ck_assert_ptr_nonnull(strstr(body, "<h2>Strategies</h2>"));
+    ck_assert_ptr_nonnull(strstr(body, "<polyline"));                 /* equity, drawdown */
+    ck_assert_ptr_nonnull(strstr(body, "Monthly returns"));
+    ck_assert_ptr_nonnull(strstr(body, "<rect"));                     /* the 2-D sweep */
+    ck_assert_ptr_nonnull(strstr(body, "momentum.sma_crossover.fast (across)"));
+    ck_assert_ptr_nonnull(strstr(body, "<h2>Significance</h2>"));
+    ck_assert(strstr(body, ">met<") != NULL || strstr(body, ">unmet<") != NULL);
+    /* self-contained: no script, no external resource */
+    ck_assert_ptr_null(strstr(body, "<script"));
+    ck_assert_ptr_null(strstr(body, "src="));
+    ck_assert_ptr_null(strstr(body, "href="));
+    ck_assert_ptr_null(strstr(body, "@import"));
+    ck_assert_ptr_null(strstr(body, "url("));
+    ck_assert_int_lt((int)r.len, 2 << 20);
+    f = fopen("build/e2e-report.html", "w");
+    ck_assert_ptr_nonnull(f);
+    fwrite(r.body, 1, r.len, f);
+    fclose(f);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/mixed/report?metric=cagr", &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "combo"));
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_get(&d, "/v1/experiments/nope/report", &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+
+    if (system("command -v chromium >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "experiment_report: chromium is not installed (make deps installs it); "
+                        "the browser rendering was not checked\n");
+        return;
+    }
+    unlink("build/e2e-report.png");
+    snprintf(cmd, sizeof(cmd),
+             "timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+             "--no-first-run --disable-extensions --enable-logging=stderr --v=0 "
+             "--window-size=1100,2400 --screenshot=build/e2e-report.png "
+             "file://$(pwd)/build/e2e-report.html > build/e2e-report.log 2>&1");
+    st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "chromium failed: see build/e2e-report.log");
+    f = fopen("build/e2e-report.png", "rb");
+    ck_assert_msg(f != NULL, "no screenshot");
+    fseek(f, 0, SEEK_END);
+    png = ftell(f);
+    fclose(f);
+    ck_assert_msg(png > 20000, "the screenshot is %ld bytes: an empty page?", png);
+    /* console errors (uncaught exceptions, failed loads) fail the test */
+    st = system("grep -E 'CONSOLE\\(|Uncaught|Failed to load|net::ERR' build/e2e-report.log "
+                ">/dev/null");
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "console errors in build/e2e-report.log");
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -1132,6 +1203,7 @@ main(void)
     tcase_add_test(tc, experiment_compare_and_best);
     tcase_add_test(tc, experiments_created_and_metrics_logged);
     tcase_add_test(tc, model_registry);
+    tcase_add_test(tc, experiment_report);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
