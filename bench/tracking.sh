@@ -71,3 +71,18 @@ done
 set -- $(server_time); s1=$1; c1=$2
 got=$(python3 -c "import json; print(len(json.load(open('$work/search.json'))['runs']))")
 echo "bench tracking search runs=100000 metrics_per_run=20 page=$got requests=$n server_mean_ms=$(python3 -c "print('%.1f' % (($s1 - $s0) / ($c1 - $c0 - 1) * 1000))") client_$(pct "$work/search.times") target_p50_ms<100"
+
+# ---- (3) the report of an experiment of 4,950 runs (the full SMA grid on 5,000 bars) ----
+bench_job '{"type":"ingest_equity","params":{"symbols":["GRID"],"start_date":"2000-01-03","end_date":"2019-03-01"}}' >/dev/null
+bench_job '{"type":"equity_backtest","params":{"symbols":["GRID"],"start_date":"2000-01-03","end_date":"2019-03-01","experiment_name":"bench-grid","fees":{"rate":0.001},"strategy_configs":[{"name":"sma","momentum":{"sma_crossover":{"fast":{"start":2,"stop":100},"slow":{"start":3,"stop":101}}}}]}}' >/dev/null
+curl -sf -o "$work/report.html" -H "$H" "$U/v1/experiments/bench-grid/report"
+: > "$work/report.times"
+for i in $(seq 1 5); do
+    curl -sf -o /dev/null -w '%{time_total}\n' -H "$H" "$U/v1/experiments/bench-grid/report" >> "$work/report.times"
+done
+echo "bench tracking report runs=$(psql "$db" -Atc "SELECT count(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = 'bench-grid'") bytes=$(wc -c < "$work/report.html") client_$(pct "$work/report.times") target_ms<1000 target_bytes<2097152"
+: > "$work/compare.times"
+for i in $(seq 1 5); do
+    curl -sf -o /dev/null -w '%{time_total}\n' -H "$H" "$U/v1/experiments/bench-grid/compare" >> "$work/compare.times"
+done
+echo "bench tracking compare runs=4950 client_$(pct "$work/compare.times")"

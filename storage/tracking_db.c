@@ -271,31 +271,30 @@ tracking_db_log_metrics(PGconn *c, int64_t run_id, const struct metric_point *pt
         rc = qd_err_set(err, QD_ENOMEM, "out of memory");
         goto out;
     }
+    /* BEGIN, the history by COPY, then the summaries in a statement that also says whether
+     * the run exists (when not, everything is rolled back): four round trips in all */
     rc = pg_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    if (rc == QD_OK) {
-        rc = pg_exec(c, "SELECT 1 FROM runs WHERE id = $1::bigint FOR KEY SHARE", 1, p,
-                     PGRES_TUPLES_OK, &res, err);
-        if (rc == QD_OK) {
-            if (PQntuples(res) == 0)
-                rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " not found", run_id);
-            PQclear(res);
-        }
-    }
     if (rc == QD_OK && n > 0)
         rc = pg_copy_in(c, "COPY metric_points (run_id, key, steps, vals, ts_ms) FROM STDIN",
                         cp.data, cp.len, err);
-    if (rc == QD_OK && n > 0) {
+    if (rc == QD_OK) {
         /* the summary: the batch's latest point of each key, unless the stored one is later */
-        p[1] = lk.data;
-        p[2] = lv.data;
-        p[3] = lt.data;
+        p[1] = n > 0 ? lk.data : "{}";
+        p[2] = n > 0 ? lv.data : "{}";
+        p[3] = n > 0 ? lt.data : "{}";
         rc = pg_exec(c,
-                     "INSERT INTO metrics AS m (run_id, key, step, value, ts) SELECT $1::bigint, "
-                     "k, 0, v, to_timestamp(t / 1000.0) FROM unnest($2::text[], $3::float8[], "
-                     "$4::int8[]) AS u(k, v, t) ON CONFLICT (run_id, key, step) DO UPDATE SET "
-                     "value = excluded.value, ts = excluded.ts WHERE (excluded.ts, "
-                     "excluded.value) >= (m.ts, m.value)",
-                     4, p, PGRES_COMMAND_OK, NULL, err);
+                     "WITH run AS (SELECT id FROM runs WHERE id = $1::bigint FOR KEY SHARE), "
+                     "ins AS (INSERT INTO metrics AS m (run_id, key, step, value, ts) SELECT "
+                     "run.id, k, 0, v, to_timestamp(t / 1000.0) FROM run, unnest($2::text[], "
+                     "$3::float8[], $4::int8[]) AS u(k, v, t) ON CONFLICT (run_id, key, step) DO "
+                     "UPDATE SET value = excluded.value, ts = excluded.ts WHERE (excluded.ts, "
+                     "excluded.value) >= (m.ts, m.value) RETURNING 1) SELECT count(*) FROM run",
+                     4, p, PGRES_TUPLES_OK, &res, err);
+        if (rc == QD_OK) {
+            if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+                rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " not found", run_id);
+            PQclear(res);
+        }
     }
     if (rc == QD_OK)
         rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
