@@ -25,6 +25,7 @@ enum api_route_flags {
     API_BODY_CSV = 1 << 2,          /* streamed text/csv body (PUT /v1/bars) */
     API_BODY_OPTIONAL = 1 << 3,     /* a JSON body may be absent */
     API_READ_POST = 1 << 4,         /* a POST that only reads (MLflow's searches): scope read */
+    API_BODY_RAW = 1 << 5,          /* streamed raw body to a file (artifacts) */
 };
 
 struct api_route {

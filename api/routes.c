@@ -40,6 +40,9 @@ void api_experiments_runs(struct api_req *r);
 void api_experiments_compare(struct api_req *r);
 void api_experiments_best(struct api_req *r);
 void api_experiments_report(struct api_req *r);
+void api_artifacts_put(struct api_req *r);
+void api_artifacts_list(struct api_req *r);
+void api_artifacts_get(struct api_req *r);
 void api_experiments_post(struct api_req *r);
 void api_runs_metrics_post(struct api_req *r);
 void api_runs_metric_history(struct api_req *r);
@@ -100,6 +103,9 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/runs/{id}/equity", api_runs_equity, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/trades", api_runs_trades, SCOPE_READ, 0},
     {"POST", "/v1/runs/{id}/metrics", api_runs_metrics_post, SCOPE_RESEARCH, API_BODY_JSON},
+    {"PUT", "/v1/runs/{id}/artifacts", api_artifacts_put, SCOPE_RESEARCH, API_BODY_RAW},
+    {"GET", "/v1/runs/{id}/artifacts", api_artifacts_list, SCOPE_READ, 0},
+    {"GET", "/v1/runs/{id}/artifacts/file", api_artifacts_get, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/metrics/{key}", api_runs_metric_history, SCOPE_READ, 0},
     {"POST", "/v1/models", api_models_post, SCOPE_RESEARCH, API_BODY_JSON},
     {"GET", "/v1/models", api_models_list, SCOPE_READ, 0},

@@ -717,6 +717,8 @@ content_type_is(const char *ct, const char *want)
 /* route_bars.c streams CSV uploads */
 enum qd_code api_bars_upload_chunk(struct api_req *r, const char *data, size_t len);
 enum qd_code api_bars_upload_begin(struct api_req *r);
+enum qd_code api_artifact_upload_begin(struct api_req *r);
+enum qd_code api_artifact_upload_chunk(struct api_req *r, const char *data, size_t len);
 
 static void
 defer(struct api_req *r, int status, const struct qd_err *e)
@@ -737,6 +739,11 @@ body_chunk(struct api_req *r, const char *data, size_t len)
     if (r->route->flags & API_BODY_CSV) {
         if (api_bars_upload_chunk(r, data, len) != QD_OK && r->defer_status == 0)
             defer(r, 400, &r->err);
+        return;
+    }
+    if (r->route->flags & API_BODY_RAW) {
+        if (api_artifact_upload_chunk(r, data, len) != QD_OK)
+            defer(r, r->err.code == QD_ETOOBIG ? 413 : 503, &r->err);
         return;
     }
     if (qd_buf_append(&r->body, data, len) != QD_OK) {
@@ -850,7 +857,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         r->state = REQ_HEADERS;
         if (r->route != NULL) {
             size_t max = (r->route->flags & API_BODY_CSV) ? s->deps.cfg->bars_upload_max
-                                                          : s->deps.cfg->body_max;
+                         : (r->route->flags & API_BODY_RAW)
+                             ? (size_t)s->deps.cfg->artifact_max_mb << 20
+                             : s->deps.cfg->body_max;
             const char *ct = api_header(r, "Content-Type");
             struct qd_err e;
             char *end;
@@ -865,6 +874,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
                 !content_type_is(ct, "application/json")) {
                 qd_err_set(&e, QD_EINVAL, "Content-Type must be application/json");
                 defer(r, 415, &e);
+            } else if ((r->route->flags & API_BODY_RAW) &&
+                       api_artifact_upload_begin(r) != QD_OK) {
+                defer(r, 503, &r->err);
             } else if (r->route->flags & API_BODY_CSV) {
                 if (!content_type_is(ct, "text/csv")) {
                     qd_err_set(&e, QD_EINVAL, "Content-Type must be text/csv");

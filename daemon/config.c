@@ -74,6 +74,8 @@ static const struct cfg_opt cfg_opts[] = {
     {"jobs.scheduler_ms", CFG_UINT, OFF(scheduler_ms), .def_n = 1000, .min = 10, .max = 60000},
     {"tracking.dsr_threshold", CFG_DOUBLE, OFF(dsr_threshold), .def_n = 0.95, .min = 0,
      .max = 1},
+    {"tracking.artifact_max_mb", CFG_UINT, OFF(artifact_max_mb), .def_n = 64, .min = 1,
+     .max = 4096},
     {"feeds.fred.base_url", CFG_STR, OFF(feed_fred_url), .def_s = "https://api.stlouisfed.org",
      .env = "QUANTD_FEED_FRED_URL"},
     {"feeds.fred.api_key_file", CFG_STR, OFF(feed_fred_key_file), .def_s = ""},

@@ -59,6 +59,7 @@ struct qd_config {
     unsigned feed_retry_max_ms;
     /* tracking */
     double   dsr_threshold;         /* a deflated Sharpe ratio at least this "passes" */
+    unsigned artifact_max_mb;       /* largest artifact upload */
 };
 
 /* Fills defaults, reads path (NULL: the default /etc/quantd/quantd.json if it exists), then

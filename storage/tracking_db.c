@@ -341,3 +341,84 @@ tracking_db_metric_history(PGconn *c, int64_t run_id, const char *key, char **js
     PQclear(res);
     return rc;
 }
+
+enum qd_code
+tracking_db_artifact_put(PGconn *c, int64_t run_id, const char *path, const char *sha256,
+                         int64_t size, char **json, struct qd_err *err)
+{
+    char id[24], sz[24];
+    const char *p[4] = {id, path, sha256, sz};
+    PGresult *res;
+    enum qd_code rc;
+
+    *json = NULL;
+    snprintf(id, sizeof(id), "%" PRId64, run_id);
+    snprintf(sz, sizeof(sz), "%" PRId64, size);
+    rc = pg_exec(c,
+                 "WITH run AS (SELECT id FROM runs WHERE id = $1::bigint), a AS (INSERT INTO "
+                 "artifacts (run_id, path, sha256, size) SELECT run.id, $2, $3, $4::bigint FROM "
+                 "run ON CONFLICT (run_id, path) DO UPDATE SET sha256 = excluded.sha256, size = "
+                 "excluded.size, created_at = now() RETURNING *) SELECT json_build_object("
+                 "'run_id', run_id, 'path', path, 'sha256', sha256, 'size', size, 'created_at', "
+                 TS_UTC("created_at") ")::text FROM a",
+                 4, p, PGRES_TUPLES_OK, &res, err);
+    if (rc != QD_OK)
+        return rc;
+    if (PQntuples(res) == 0)
+        rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " not found", run_id);
+    else if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    PQclear(res);
+    return rc;
+}
+
+enum qd_code
+tracking_db_artifacts(PGconn *c, int64_t run_id, char **json, struct qd_err *err)
+{
+    char id[24];
+    const char *p[1] = {id};
+    PGresult *res;
+    enum qd_code rc;
+
+    *json = NULL;
+    snprintf(id, sizeof(id), "%" PRId64, run_id);
+    rc = pg_exec(c,
+                 "SELECT json_build_object('run_id', r.id, 'artifacts', coalesce((SELECT "
+                 "json_agg(json_build_object('path', a.path, 'sha256', a.sha256, 'size', a.size, "
+                 "'created_at', " TS_UTC("a.created_at") ") ORDER BY a.path) FROM artifacts a "
+                 "WHERE a.run_id = r.id), '[]'::json))::text FROM runs r WHERE r.id = $1::bigint",
+                 1, p, PGRES_TUPLES_OK, &res, err);
+    if (rc != QD_OK)
+        return rc;
+    if (PQntuples(res) == 0)
+        rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " not found", run_id);
+    else if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    PQclear(res);
+    return rc;
+}
+
+enum qd_code
+tracking_db_artifact_get(PGconn *c, int64_t run_id, const char *path, char *sha256,
+                         int64_t *size, struct qd_err *err)
+{
+    char id[24];
+    const char *p[2] = {id, path};
+    PGresult *res;
+    enum qd_code rc;
+
+    snprintf(id, sizeof(id), "%" PRId64, run_id);
+    rc = pg_exec(c, "SELECT sha256, size FROM artifacts WHERE run_id = $1::bigint AND path = $2",
+                 2, p, PGRES_TUPLES_OK, &res, err);
+    if (rc != QD_OK)
+        return rc;
+    if (PQntuples(res) == 0 || strlen(PQgetvalue(res, 0, 0)) != 64) {
+        rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " has no artifact \"%.200s\"", run_id,
+                        path);
+    } else {
+        snprintf(sha256, 65, "%s", PQgetvalue(res, 0, 0));
+        *size = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}

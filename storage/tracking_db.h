@@ -49,4 +49,15 @@ enum qd_code tracking_db_log_metrics(PGconn *c, int64_t run_id, const struct met
 enum qd_code tracking_db_metric_history(PGconn *c, int64_t run_id, const char *key, char **json,
                                         struct qd_err *err);
 
+/* Records (or replaces) the artifact `path` of a run: {"run_id", "path", "sha256", "size",
+ * "created_at"}. QD_ENOTFOUND for an unknown run. */
+enum qd_code tracking_db_artifact_put(PGconn *c, int64_t run_id, const char *path,
+                                      const char *sha256, int64_t size, char **json,
+                                      struct qd_err *err);
+/* {"run_id", "artifacts": [{"path", "sha256", "size", "created_at"}…]} by path. */
+enum qd_code tracking_db_artifacts(PGconn *c, int64_t run_id, char **json, struct qd_err *err);
+/* One artifact's digest (65 bytes) and size. QD_ENOTFOUND. */
+enum qd_code tracking_db_artifact_get(PGconn *c, int64_t run_id, const char *path, char *sha256,
+                                      int64_t *size, struct qd_err *err);
+
 #endif

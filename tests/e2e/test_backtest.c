@@ -25,7 +25,8 @@ setup(void)
     json_t *job;
 
     ck_assert(qt_db_create("e2e_backtest", dbinfo, sizeof(dbinfo)) == 0);
-    ck_assert(qt_daemon_start(&d, dbinfo, "{\"jobs\": {\"workers\": 2, \"poll_ms\": 50}}") == 0);
+    ck_assert(qt_daemon_start(&d, dbinfo, "{\"jobs\": {\"workers\": 2, \"poll_ms\": 50}, "
+                                          "\"tracking\": {\"artifact_max_mb\": 1}}") == 0);
     ck_assert(qt_post_json(&d, "/v1/jobs",
                            "{\"type\":\"ingest_equity\",\"params\":{\"symbols\":[\"BT\"],"
                            "\"start_date\":\"2010-01-01\",\"end_date\":\"2019-12-31\"}}",
@@ -994,6 +995,88 @@ START_TEST(experiment_report)
 }
 END_TEST
 
+/* Run artifacts: content-addressed by SHA-256, listed, downloaded; paths that could escape
+ * are refused; the size cap (tracking.artifact_max_mb = 1 here) holds. */
+START_TEST(run_artifacts)
+{
+    static const char body[] = "hello artifact\n";
+    static const char sha[] = "51bc0fc1f19104fa6e89ce50be9aa1f57c3346c1ca51ab49f5f00e14ce8f8076";
+    struct qt_resp r;
+    long long run = qt_sql_int(dbinfo, "SELECT max(id) FROM runs");
+    char path[256], file[800], cmd[1024];
+    char *big;
+    int st;
+
+    snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts?path=plots/a.txt", run);
+    ck_assert_int_eq(qt_http(&d, "PUT", path, d.token, "text/plain", body, strlen(body), &r), 0);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "sha256")), sha);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "size")), (int)strlen(body));
+    qt_resp_free(&r);
+    /* the same bytes under another name: one file */
+    snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts?path=copy.html", run);
+    ck_assert_int_eq(qt_http(&d, "PUT", path, d.token, "text/html", body, strlen(body), &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    qt_resp_free(&r);
+    snprintf(file, sizeof(file), "%s/artifacts/51/%s", d.state_dir, sha);
+    ck_assert_int_eq(access(file, F_OK), 0);
+    snprintf(cmd, sizeof(cmd), "test $(find %s/artifacts -type f | wc -l) -eq 1", d.state_dir);
+    st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "one stored file, no temporary left");
+    snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts", run);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq((int)json_array_size(json_object_get(r.json, "artifacts")), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r.json,
+                                                                      "artifacts"), 0), "path")),
+                     "copy.html");
+    qt_resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts/file?path=copy.html", run);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(qt_header(&r, "Content-Type"), "text/html"));
+    ck_assert_int_eq((int)r.len, (int)strlen(body));
+    ck_assert(memcmp(r.body, body, r.len) == 0);
+    qt_resp_free(&r);
+    /* names that could escape, or are not names */
+    {
+        static const char *const badp[] = {"..%2Fetc%2Fpasswd", "%2Fabs", "a%2F%2Fb", "a%2F.%2Fb",
+                                            "a%5Cb", "", "x%2F.."};
+        for (size_t i = 0; i < sizeof(badp) / sizeof(badp[0]); i++) {
+            snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts?path=%s", run, badp[i]);
+            ck_assert_int_eq(qt_http(&d, "PUT", path, d.token, "text/plain", body, strlen(body),
+                                     &r), 0);
+            ck_assert_msg(r.status == 400, "%s: %ld", badp[i], r.status);
+            qt_resp_free(&r);
+        }
+    }
+    snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts/file?path=..%%2Fx", run);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    qt_resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts/file?path=nope.txt", run);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_http(&d, "PUT", "/v1/runs/999999/artifacts?path=x.txt", d.token,
+                             "text/plain", body, strlen(body), &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    /* over the cap (1 MiB here): 413, nothing kept */
+    big = malloc((1 << 20) + 10);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'x', (1 << 20) + 10);
+    snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts?path=big.bin", run);
+    ck_assert_int_eq(qt_http(&d, "PUT", path, d.token, "application/octet-stream", big,
+                             (1 << 20) + 10, &r), 0);
+    ck_assert_int_eq(r.status, 413);
+    qt_resp_free(&r);
+    free(big);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM artifacts"), 2);
+    st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "no temporary file left");
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -1204,6 +1287,7 @@ main(void)
     tcase_add_test(tc, experiments_created_and_metrics_logged);
     tcase_add_test(tc, model_registry);
     tcase_add_test(tc, experiment_report);
+    tcase_add_test(tc, run_artifacts);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
