@@ -149,6 +149,36 @@ api_jobs_post(struct api_req *r)
     api_db(r, jobs_post_db);
 }
 
+/* ---- POST /v1/runs/{id}/rerun: a rerun job (jobs/rerun.c) ---- */
+
+void api_runs_rerun(struct api_req *r);
+
+void
+api_runs_rerun(struct api_req *r)
+{
+    struct job_post *j;
+    char params[64];
+
+    if (!api_param_id(r, 0, "run"))
+        return;
+    if ((j = calloc(1, sizeof(*j))) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    r->ctx = j;
+    r->ctx_free = job_post_free;
+    snprintf(j->type, sizeof(j->type), "rerun");
+    snprintf(params, sizeof(params), "{\"run_id\": %" PRId64 "}", r->id);
+    if ((j->params = strdup(params)) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    j->max_attempts = 1;
+    snprintf(j->created_by, sizeof(j->created_by), "token:%s", r->token_name);
+    r->after_db = jobs_post_after;
+    api_db(r, jobs_post_db);
+}
+
 /* ---- GET /v1/jobs ---- */
 
 struct job_list {

@@ -41,6 +41,7 @@ void api_experiments_compare(struct api_req *r);
 void api_experiments_best(struct api_req *r);
 void api_experiments_report(struct api_req *r);
 void api_artifacts_put(struct api_req *r);
+void api_runs_rerun(struct api_req *r);
 void api_artifacts_list(struct api_req *r);
 void api_artifacts_get(struct api_req *r);
 void api_experiments_post(struct api_req *r);
@@ -104,6 +105,8 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/runs/{id}/trades", api_runs_trades, SCOPE_READ, 0},
     {"POST", "/v1/runs/{id}/metrics", api_runs_metrics_post, SCOPE_RESEARCH, API_BODY_JSON},
     {"PUT", "/v1/runs/{id}/artifacts", api_artifacts_put, SCOPE_RESEARCH, API_BODY_RAW},
+    {"POST", "/v1/runs/{id}/rerun", api_runs_rerun, SCOPE_RESEARCH,
+     API_BODY_JSON | API_BODY_OPTIONAL},
     {"GET", "/v1/runs/{id}/artifacts", api_artifacts_list, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/artifacts/file", api_artifacts_get, SCOPE_READ, 0},
     {"GET", "/v1/runs/{id}/metrics/{key}", api_runs_metric_history, SCOPE_READ, 0},

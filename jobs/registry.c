@@ -17,6 +17,8 @@ job_run_fn build_features_run;
 job_validate_fn ingest_macro_validate, ingest_vix_validate, ingest_cot_validate;
 job_run_fn ingest_macro_run, ingest_vix_run, ingest_cot_run;
 job_validate_fn ingest_options_validate;
+job_validate_fn rerun_validate;
+job_run_fn rerun_run;
 job_run_fn ingest_options_run;
 
 static const struct job_type registry[] = {
@@ -34,6 +36,8 @@ static const struct job_type registry[] = {
      ingest_cot_validate, ingest_cot_run},
     {"ingest_options", "option chain snapshots (Tradier with greeks, or Polygon) into option_quotes",
      ingest_options_validate, ingest_options_run},
+    {"rerun", "re-runs a recorded backtest run from its params as a new run; says whether the "
+              "metrics match", rerun_validate, rerun_run},
 };
 
 const struct job_type *

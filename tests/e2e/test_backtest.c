@@ -1077,6 +1077,58 @@ START_TEST(run_artifacts)
 }
 END_TEST
 
+/* POST /v1/runs/{id}/rerun: the recorded params, run again on the same data, give the same
+ * metrics bit for bit, as a new run of the same experiment. */
+START_TEST(rerun_reproduces)
+{
+    static const char *const which[] = {"combo", "rsi", "bb"};
+    struct qt_resp r;
+    json_t *job, *res;
+    char path[96], sql[256];
+
+    for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
+        long long id, exp, rid;
+        snprintf(sql, sizeof(sql), "SELECT max(id) FROM runs WHERE strategy = '%s'", which[i]);
+        id = qt_sql_int(dbinfo, sql);
+        ck_assert_int_gt(id, 0);
+        snprintf(path, sizeof(path), "/v1/runs/%lld/rerun", id);
+        ck_assert_int_eq(qt_post_json(&d, path, "", &r), 0);
+        ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+        ck_assert_ptr_nonnull(qt_header(&r, "Location"));
+        job = qt_wait_job(&d, json_integer_value(json_object_get(r.json, "id")), 60000);
+        qt_resp_free(&r);
+        ck_assert_ptr_nonnull(job);
+        ck_assert_msg(strcmp(json_string_value(json_object_get(job, "status")), "succeeded") == 0,
+                      "%s: %s", which[i], json_dumps(json_object_get(job, "error"), 0));
+        res = json_object_get(job, "result");
+        ck_assert_msg(json_is_true(json_object_get(res, "match")), "%s: %s", which[i],
+                      json_dumps(json_object_get(res, "mismatches"), 0));
+        ck_assert(json_is_true(json_object_get(res, "data_hash_match")));
+        rid = json_integer_value(json_object_get(res, "rerun_id"));
+        ck_assert_int_gt(rid, id);
+        snprintf(sql, sizeof(sql), "SELECT experiment_id FROM runs WHERE id = %lld", id);
+        exp = qt_sql_int(dbinfo, sql);
+        snprintf(sql, sizeof(sql), "SELECT experiment_id FROM runs WHERE id = %lld", rid);
+        ck_assert_int_eq(qt_sql_int(dbinfo, sql), exp);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM runs a, runs b WHERE a.id = %lld AND b.id = %lld AND "
+                 "a.params = b.params AND a.strategy = b.strategy", id, rid);
+        ck_assert_int_eq(qt_sql_int(dbinfo, sql), 1);
+        json_decref(job);
+    }
+    /* an unknown run: the job fails saying so */
+    ck_assert_int_eq(qt_post_json(&d, "/v1/runs/999999/rerun", "", &r), 0);
+    ck_assert_int_eq(r.status, 202);
+    job = qt_wait_job(&d, json_integer_value(json_object_get(r.json, "id")), 60000);
+    qt_resp_free(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(job, "status")), "failed");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_object_get(job, "error"),
+                                                                   "message")),
+                                 "not found"));
+    json_decref(job);
+}
+END_TEST
+
 START_TEST(features_built_and_served)
 {
     json_t *job = run_job("{\"type\":\"build_features\",\"params\":{\"symbols\":[\"BT\","
@@ -1288,6 +1340,7 @@ main(void)
     tcase_add_test(tc, model_registry);
     tcase_add_test(tc, experiment_report);
     tcase_add_test(tc, run_artifacts);
+    tcase_add_test(tc, rerun_reproduces);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
