@@ -5,12 +5,13 @@
  *   GET /v1/runs/{id}/artifacts/file?path=…             the bytes
  * A body is written as it arrives to <state_dir>/artifacts/tmp/ while its SHA-256 is computed,
  * then renamed to <state_dir>/artifacts/<2 hex>/<sha256> (a file of that content already there
- * is kept and the new copy dropped). The path is only a name in the database: it never
- * reaches the file system, and is checked all the same (relative, no "." or ".." segment, no
- * backslash or control character). Size cap: tracking.artifact_max_mb.
+ * is kept and the new copy dropped; storage/artifact_files.c). The path is only a name in the
+ * database: it never reaches the file system, and is checked all the same (relative, no "." or
+ * ".." segment, no backslash or control character). Size cap: tracking.artifact_max_mb.
  */
 #include "api/api_int.h"
 #include "daemon/config.h"
+#include "storage/artifact_files.h"
 #include "storage/tracking_db.h"
 
 #include <openssl/evp.h>
@@ -82,24 +83,8 @@ api_artifact_path_ok(const char *p)
 static void
 artifact_dir(struct api_req *r, char *out, size_t n, const char *sub)
 {
-    snprintf(out, n, "%.800s/artifacts%s%.8s", api_deps(r->srv)->cfg->state_dir, sub ? "/" : "",
-             sub ? sub : "");
-}
-
-static int
-mkdir_p(const char *dir)
-{
-    char tmp[1024];
-
-    snprintf(tmp, sizeof(tmp), "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
+    (void)r;
+    artifact_files_dir(sub, out, n);
 }
 
 enum qd_code
@@ -114,7 +99,7 @@ api_artifact_upload_begin(struct api_req *r)
     r->ctx = u;
     r->ctx_free = up_free;
     artifact_dir(r, dir, sizeof(dir), "tmp");
-    if (mkdir_p(dir) != 0)
+    if (artifact_files_mkdir(dir) != 0)
         return qd_err_set(&r->err, QD_EIO, "cannot create %s: %s", dir, strerror(errno));
     snprintf(u->tmp, sizeof(u->tmp), "%s/up-XXXXXX", dir);
     if ((u->fd = mkstemp(u->tmp)) < 0) {
@@ -202,7 +187,7 @@ api_artifacts_put(struct api_req *r)
     artifact_dir(r, dir, sizeof(dir), dst);
     snprintf(dst, sizeof(dst), "%s/%s", dir, u->sha);
     /* content-addressed: the same bytes are stored once */
-    if (mkdir_p(dir) != 0 || (access(dst, F_OK) != 0 && rename(u->tmp, dst) != 0)) {
+    if (artifact_files_mkdir(dir) != 0 || (access(dst, F_OK) != 0 && rename(u->tmp, dst) != 0)) {
         api_error(r, 503, "unavailable", NULL, "cannot store the artifact: %s", strerror(errno));
         return;
     }

@@ -20,6 +20,7 @@
 #include "feeds/feeds.h"
 #include "jobs/runner.h"
 #include "storage/migrate.h"
+#include "storage/artifact_files.h"
 #include "storage/pg.h"
 #include "storage/pg_pool.h"
 #include "storage/tokens_db.h"
@@ -451,6 +452,7 @@ configure_feeds(const struct qd_config *cfg)
              cfg->feed_yahoo_collect_url);
     snprintf(fs.tradier_url, sizeof(fs.tradier_url), "%s", cfg->feed_tradier_url);
     snprintf(fs.polygon_url, sizeof(fs.polygon_url), "%s", cfg->feed_polygon_url);
+    artifact_files_root_set(cfg->state_dir);
     if (cfg->feed_import_dir[0] != '\0')
         snprintf(fs.import_dir, sizeof(fs.import_dir), "%s", cfg->feed_import_dir);
     else

@@ -18,6 +18,8 @@ job_validate_fn ingest_macro_validate, ingest_vix_validate, ingest_cot_validate;
 job_run_fn ingest_macro_run, ingest_vix_run, ingest_cot_run;
 job_validate_fn ingest_options_validate;
 job_validate_fn rerun_validate;
+job_validate_fn report_validate;
+job_run_fn report_run;
 job_run_fn rerun_run;
 job_run_fn ingest_options_run;
 
@@ -38,6 +40,8 @@ static const struct job_type registry[] = {
      ingest_options_validate, ingest_options_run},
     {"rerun", "re-runs a recorded backtest run from its params as a new run; says whether the "
               "metrics match", rerun_validate, rerun_run},
+    {"report", "an experiment's HTML report, stored as an artifact of its best run",
+     report_validate, report_run},
 };
 
 const struct job_type *

@@ -968,6 +968,34 @@ START_TEST(experiment_report)
     ck_assert_int_eq(qt_get(&d, "/v1/experiments/nope/report", &r), 0);
     ck_assert_int_eq(r.status, 404);
     qt_resp_free(&r);
+    /* the report job stores it as an artifact of the best run */
+    {
+        json_t *job;
+        char p[256];
+        ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", "{\"type\":\"report\",\"params\":"
+                                                      "{\"experiment\":\"sma-grid\"}}", &r),
+                         0);
+        ck_assert_int_eq(r.status, 202);
+        job = qt_wait_job(&d, json_integer_value(json_object_get(r.json, "id")), 60000);
+        qt_resp_free(&r);
+        ck_assert_str_eq(json_string_value(json_object_get(job, "status")), "succeeded");
+        snprintf(p, sizeof(p), "/v1/runs/%lld/artifacts/file?path=reports%%2Fsharpe_ratio.html",
+                 (long long)json_integer_value(json_object_get(json_object_get(job, "result"),
+                                                               "run_id")));
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(job, "result"),
+                                                            "size")) > 10000, 1);
+        json_decref(job);
+        ck_assert_int_eq(qt_get(&d, p, &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_ptr_nonnull(strstr(r.body, "Experiment sma-grid"));
+        ck_assert_ptr_nonnull(strstr(qt_header(&r, "Content-Type"), "text/html"));
+        qt_resp_free(&r);
+        ck_assert_int_eq(qt_post_json(&d, "/v1/jobs", "{\"type\":\"report\",\"params\":"
+                                                      "{\"experiment\":\"sma-grid\","
+                                                      "\"metric\":\"a b\"}}", &r), 0);
+        ck_assert_int_eq(r.status, 400);
+        qt_resp_free(&r);
+    }
 
     if (system("command -v chromium >/dev/null 2>&1") != 0) {
         fprintf(stderr, "experiment_report: chromium is not installed (make deps installs it); "
@@ -1003,7 +1031,7 @@ START_TEST(run_artifacts)
     static const char sha[] = "51bc0fc1f19104fa6e89ce50be9aa1f57c3346c1ca51ab49f5f00e14ce8f8076";
     struct qt_resp r;
     long long run = qt_sql_int(dbinfo, "SELECT max(id) FROM runs");
-    char path[256], file[800], cmd[1024];
+    char path[256], file[800], cmd[1400];
     char *big;
     int st;
 
@@ -1020,7 +1048,9 @@ START_TEST(run_artifacts)
     qt_resp_free(&r);
     snprintf(file, sizeof(file), "%s/artifacts/51/%s", d.state_dir, sha);
     ck_assert_int_eq(access(file, F_OK), 0);
-    snprintf(cmd, sizeof(cmd), "test $(find %s/artifacts -type f | wc -l) -eq 1", d.state_dir);
+    snprintf(cmd, sizeof(cmd),
+             "test $(find %s/artifacts/51 -type f | wc -l) -eq 1 && test -z \"$(ls -A "
+             "%s/artifacts/tmp)\"", d.state_dir, d.state_dir);
     st = system(cmd);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "one stored file, no temporary left");
     snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts", run);
@@ -1071,7 +1101,8 @@ START_TEST(run_artifacts)
     ck_assert_int_eq(r.status, 413);
     qt_resp_free(&r);
     free(big);
-    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM artifacts"), 2);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM artifacts WHERE path NOT LIKE "
+                                        "'reports/%'"), 2);
     st = system(cmd);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "no temporary file left");
 }
