@@ -9,6 +9,8 @@
  */
 #include "api/api_int.h"
 #include "storage/mlflow_db.h"
+#include "storage/models_db.h"
+#include "storage/tokens_db.h"
 #include "storage/tracking_db.h"
 #include "tracking/filter.h"
 
@@ -896,4 +898,410 @@ api_mlflow_runs_search(struct api_req *r)
         return;
     }
     api_db(r, runs_search_db);
+}
+
+/* ---- the model registry and lifecycles (registered-models/…, model-versions/…,
+ * experiments|runs delete/restore) ---- */
+
+void api_mlflow_rm_create(struct api_req *r);
+void api_mlflow_rm_get(struct api_req *r);
+void api_mlflow_rm_search(struct api_req *r);
+void api_mlflow_rm_latest(struct api_req *r);
+void api_mlflow_mv_create(struct api_req *r);
+void api_mlflow_mv_get(struct api_req *r);
+void api_mlflow_mv_transition(struct api_req *r);
+void api_mlflow_mv_search(struct api_req *r);
+void api_mlflow_experiment_delete(struct api_req *r);
+void api_mlflow_experiment_restore(struct api_req *r);
+void api_mlflow_run_delete(struct api_req *r);
+void api_mlflow_run_restore(struct api_req *r);
+
+/* Registry requests reuse struct mf: name the model, start_ms the version, key the source or
+ * stage, status the description, view archive_existing_versions, exp_ids the stages array. */
+
+/* A stage name as MLflow takes it (any case) in its canonical spelling, or NULL. */
+static const char *
+canonical_stage(const char *s)
+{
+    static const char *const stages[] = {"None", "Staging", "Production", "Archived", NULL};
+
+    for (const char *const *p = stages; s && *p; p++)
+        if (strcasecmp(*p, s) == 0)
+            return *p;
+    return NULL;
+}
+
+static bool
+version_field(struct api_req *r, struct mf *m)
+{
+    int64_t v;
+    bool present;
+
+    if (!int64_field(r, "version", &v, &present))
+        return false;
+    if (!present || v < 1 || v > 1000000000) {
+        api_error(r, 400, "invalid_argument", "version",
+                  "Missing or bad value for required parameter 'version'");
+        return false;
+    }
+    m->start_ms = v;
+    return true;
+}
+
+static void
+rm_create_db(struct api_req *r, PGconn *conn)
+{
+    struct mf *m = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = models_db_create(conn, m->name, m->artifact, r->token_name, &json, &err);
+
+    free(json);
+    json = NULL;
+    if (rc == QD_ECONFLICT)
+        qd_err_set(&err, QD_ECONFLICT, "Registered Model (name=%s) already exists.", m->name);
+    if (rc == QD_OK)
+        rc = mlflow_db_registered_model(conn, m->name, &json, &err);
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+rm_get_db(struct api_req *r, PGconn *conn)
+{
+    struct mf *m = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = mlflow_db_registered_model(conn, m->name, &json, &err);
+
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+rm_search_db(struct api_req *r, PGconn *conn)
+{
+    struct mf *m = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = mlflow_db_registered_models_search(conn, m->max, m->offset, &json, &err);
+
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+rm_latest_db(struct api_req *r, PGconn *conn)
+{
+    struct mf *m = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = mlflow_db_latest_versions(conn, m->name, m->exp_ids[0] ? m->exp_ids : NULL,
+                                                &json, &err);
+
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+mv_create_db(struct api_req *r, PGconn *conn)
+{
+    struct mf *m = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = models_db_version_create(conn, m->name, m->run_id, m->status,
+                                               r->token_name, &json, &err);
+    json_t *v = rc == QD_OK ? json_loads(json, 0, NULL) : NULL;
+    int version = (int)json_integer_value(json_object_get(v, "version"));
+
+    json_decref(v);
+    free(json);
+    json = NULL;
+    if (rc == QD_OK && m->key != NULL)
+        rc = mlflow_db_version_source(conn, m->name, version, m->key, &err);
+    if (rc == QD_OK)
+        rc = mlflow_db_model_version(conn, m->name, version, &json, &err);
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+mv_get_db(struct api_req *r, PGconn *conn)
+{
+    struct mf *m = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = mlflow_db_model_version(conn, m->name, (int)m->start_ms, &json, &err);
+
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+mv_transition_db(struct api_req *r, PGconn *conn)
+{
+    struct mf *m = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = models_db_transition(conn, m->name, (int)m->start_ms, m->key,
+                                           m->view != 0, r->token_name, &json, &err);
+
+    free(json);
+    json = NULL;
+    if (rc == QD_OK)
+        rc = mlflow_db_model_version(conn, m->name, (int)m->start_ms, &json, &err);
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+mv_search_db(struct api_req *r, PGconn *conn)
+{
+    struct mf *m = r->ctx;
+    char *json = NULL;
+    struct qd_err err;
+    enum qd_code rc = mlflow_db_model_versions_search(conn, m->name, m->max, &json, &err);
+
+    api_reply_db(r, rc, 200, json, &err);
+}
+
+static void
+lifecycle_db(struct api_req *r, PGconn *conn)
+{
+    struct mf *m = r->ctx;
+    struct qd_err err;
+    enum qd_code rc = mlflow_db_lifecycle(conn, m->run_id != 0, m->run_id ? m->run_id
+                                                                          : m->exp_id,
+                                          m->status, &err);
+
+    reply_empty(r, rc, &err);
+}
+
+void
+api_mlflow_rm_create(struct api_req *r)
+{
+    struct mf *m = mf_new(r);
+    char buf[64];
+    const char *d;
+
+    if (m == NULL || !required_str(r, "name", &m->name, 200))
+        return;
+    if (strchr(m->name, '/') != NULL) {
+        api_error(r, 400, "invalid_argument", "name", "a model name has no '/'");
+        return;
+    }
+    if ((d = field(r, "description", buf, sizeof(buf))) != NULL &&
+        (m->artifact = strdup(d)) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    api_db(r, rm_create_db);
+}
+
+void
+api_mlflow_rm_get(struct api_req *r)
+{
+    struct mf *m = mf_new(r);
+
+    if (m && required_str(r, "name", &m->name, 200))
+        api_db(r, rm_get_db);
+}
+
+/* A search filter quantd reads: none, or name = 'x' (any spacing, either quote). The name is
+ * copied into *name; anything else is refused. */
+static bool
+name_filter(struct api_req *r, char **name)
+{
+    char buf[64], q;
+    const char *f = field(r, "filter", buf, sizeof(buf)), *s, *e;
+
+    if (f == NULL || f[strspn(f, " ")] == '\0')
+        return true;
+    s = f + strspn(f, " ");
+    if (strncmp(s, "name", 4) != 0)
+        goto bad;
+    s += 4;
+    s += strspn(s, " ");
+    if (*s != '=')
+        goto bad;
+    s++;
+    s += strspn(s, " ");
+    q = *s;
+    if ((q != '\'' && q != '"') || (e = strchr(s + 1, q)) == NULL || e == s + 1 ||
+        e[1 + strspn(e + 1, " ")] != '\0')
+        goto bad;
+    if ((*name = strndup(s + 1, (size_t)(e - s - 1))) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return false;
+    }
+    return true;
+bad:
+    api_error(r, 400, "invalid_argument", "filter",
+              "quantd's registry searches take no filter or name = '<name>'");
+    return false;
+}
+
+void
+api_mlflow_rm_search(struct api_req *r)
+{
+    struct mf *m = mf_new(r);
+    char *name = NULL;
+
+    if (m == NULL || !paging(r, m, "view_type", 100) || !name_filter(r, &name))
+        return;
+    if (name != NULL) {
+        /* one model by name: answered as a search of one */
+        m->name = name;
+        api_db(r, rm_get_db);
+        return;
+    }
+    api_db(r, rm_search_db);
+}
+
+void
+api_mlflow_rm_latest(struct api_req *r)
+{
+    struct mf *m = mf_new(r);
+    json_t *stages = r->json ? json_object_get(r->json, "stages") : NULL, *s;
+    size_t i, at;
+
+    if (m == NULL || !required_str(r, "name", &m->name, 200))
+        return;
+    if (stages == NULL && r->json == NULL && api_query(r, "stages") != NULL)
+        stages = json_pack("[s]", api_query(r, "stages"));
+    else
+        json_incref(stages);
+    at = 0;
+    json_array_foreach(stages, i, s)
+    {
+        const char *st = canonical_stage(json_string_value(s));
+        if (st == NULL) {
+            json_decref(stages);
+            api_error(r, 400, "invalid_argument", "stages",
+                      "stages are None, Staging, Production or Archived");
+            return;
+        }
+        at += (size_t)snprintf(m->exp_ids + at, sizeof(m->exp_ids) - at, "%s%s", i ? "," : "{",
+                               st);
+    }
+    if (at > 0)
+        snprintf(m->exp_ids + at, sizeof(m->exp_ids) - at, "}");
+    json_decref(stages);
+    api_db(r, rm_latest_db);
+}
+
+void
+api_mlflow_mv_create(struct api_req *r)
+{
+    struct mf *m = mf_new(r);
+    char buf[64];
+    const char *s;
+
+    if (m == NULL || !required_str(r, "name", &m->name, 200) ||
+        !required_str(r, "source", &m->key, 2000))
+        return;
+    if (field(r, "run_id", buf, sizeof(buf)) == NULL) {
+        api_error(r, 400, "invalid_argument", "run_id",
+                  "quantd's model versions are made from a run: run_id is required");
+        return;
+    }
+    if (!run_field(r, m))
+        return;
+    if ((s = field(r, "description", buf, sizeof(buf))) != NULL &&
+        (m->status = strdup(s)) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    api_db(r, mv_create_db);
+}
+
+void
+api_mlflow_mv_get(struct api_req *r)
+{
+    struct mf *m = mf_new(r);
+
+    if (m && required_str(r, "name", &m->name, 200) && version_field(r, m))
+        api_db(r, mv_get_db);
+}
+
+void
+api_mlflow_mv_transition(struct api_req *r)
+{
+    struct mf *m = mf_new(r);
+    char buf[64];
+    const char *st;
+    json_t *ae;
+
+    if (m == NULL || !required_str(r, "name", &m->name, 200) || !version_field(r, m))
+        return;
+    st = canonical_stage(field(r, "stage", buf, sizeof(buf)));
+    if (st == NULL) {
+        api_error(r, 400, "invalid_argument", "stage",
+                  "stage is None, Staging, Production or Archived");
+        return;
+    }
+    ae = json_object_get(r->json, "archive_existing_versions");
+    if (!json_is_boolean(ae)) {
+        api_error(r, 400, "invalid_argument", "archive_existing_versions",
+                  "Missing value for required parameter 'archive_existing_versions'");
+        return;
+    }
+    /* Production runs real money: only an admin token puts a version there */
+    if (strcmp(st, "Production") == 0 && !token_scope_allows(r->scopes, SCOPE_ADMIN)) {
+        api_error(r, 403, "forbidden", NULL,
+                  "moving a version to Production needs the admin scope");
+        return;
+    }
+    if ((m->key = strdup(st)) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    m->view = json_is_true(ae);
+    api_db(r, mv_transition_db);
+}
+
+void
+api_mlflow_mv_search(struct api_req *r)
+{
+    struct mf *m = mf_new(r);
+
+    if (m == NULL || !paging(r, m, "view_type", 1000) || !name_filter(r, &m->name))
+        return;
+    api_db(r, mv_search_db);
+}
+
+static void
+lifecycle(struct api_req *r, bool run, const char *to)
+{
+    struct mf *m = mf_new(r);
+
+    if (m == NULL || (run ? !run_field(r, m) : !experiment_field(r, m, true)))
+        return;
+    if (!run && m->exp_id == 0) {
+        api_error(r, 400, "invalid_argument", "experiment_id",
+                  "the default experiment cannot be deleted");
+        return;
+    }
+    if ((m->status = strdup(to)) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    api_db(r, lifecycle_db);
+}
+
+void
+api_mlflow_experiment_delete(struct api_req *r)
+{
+    lifecycle(r, false, "deleted");
+}
+
+void
+api_mlflow_experiment_restore(struct api_req *r)
+{
+    lifecycle(r, false, "active");
+}
+
+void
+api_mlflow_run_delete(struct api_req *r)
+{
+    lifecycle(r, true, "deleted");
+}
+
+void
+api_mlflow_run_restore(struct api_req *r)
+{
+    lifecycle(r, true, "active");
 }

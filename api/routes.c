@@ -65,6 +65,18 @@ void api_mlflow_log_parameter(struct api_req *r);
 void api_mlflow_log_batch(struct api_req *r);
 void api_mlflow_set_tag(struct api_req *r);
 void api_mlflow_metric_history(struct api_req *r);
+void api_mlflow_rm_create(struct api_req *r);
+void api_mlflow_rm_get(struct api_req *r);
+void api_mlflow_rm_search(struct api_req *r);
+void api_mlflow_rm_latest(struct api_req *r);
+void api_mlflow_mv_create(struct api_req *r);
+void api_mlflow_mv_get(struct api_req *r);
+void api_mlflow_mv_transition(struct api_req *r);
+void api_mlflow_mv_search(struct api_req *r);
+void api_mlflow_experiment_delete(struct api_req *r);
+void api_mlflow_experiment_restore(struct api_req *r);
+void api_mlflow_run_delete(struct api_req *r);
+void api_mlflow_run_restore(struct api_req *r);
 static api_handler_fn api_health_get, api_metrics_get, api_tokens_post, api_tokens_list,
     api_tokens_delete, api_symbols_get;
 
@@ -137,6 +149,26 @@ const struct api_route api_routes[] = {
     {"POST", "/api/2.0/mlflow/runs/log-batch", api_mlflow_log_batch, SCOPE_RESEARCH, API_BODY_JSON},
     {"POST", "/api/2.0/mlflow/runs/set-tag", api_mlflow_set_tag, SCOPE_RESEARCH, API_BODY_JSON},
     {"GET", "/api/2.0/mlflow/metrics/get-history", api_mlflow_metric_history, SCOPE_READ, 0},
+    {"POST", "/api/2.0/mlflow/registered-models/create", api_mlflow_rm_create, SCOPE_RESEARCH,
+     API_BODY_JSON},
+    {"GET", "/api/2.0/mlflow/registered-models/get", api_mlflow_rm_get, SCOPE_READ, 0},
+    {"GET", "/api/2.0/mlflow/registered-models/search", api_mlflow_rm_search, SCOPE_READ, 0},
+    {"POST", "/api/2.0/mlflow/registered-models/get-latest-versions", api_mlflow_rm_latest,
+     SCOPE_READ, API_BODY_JSON | API_READ_POST},
+    {"GET", "/api/2.0/mlflow/registered-models/get-latest-versions", api_mlflow_rm_latest,
+     SCOPE_READ, 0},
+    {"POST", "/api/2.0/mlflow/model-versions/create", api_mlflow_mv_create, SCOPE_RESEARCH,
+     API_BODY_JSON},
+    {"GET", "/api/2.0/mlflow/model-versions/get", api_mlflow_mv_get, SCOPE_READ, 0},
+    {"POST", "/api/2.0/mlflow/model-versions/transition-stage", api_mlflow_mv_transition,
+     SCOPE_RESEARCH, API_BODY_JSON},
+    {"GET", "/api/2.0/mlflow/model-versions/search", api_mlflow_mv_search, SCOPE_READ, 0},
+    {"POST", "/api/2.0/mlflow/experiments/delete", api_mlflow_experiment_delete, SCOPE_RESEARCH,
+     API_BODY_JSON},
+    {"POST", "/api/2.0/mlflow/experiments/restore", api_mlflow_experiment_restore, SCOPE_RESEARCH,
+     API_BODY_JSON},
+    {"POST", "/api/2.0/mlflow/runs/delete", api_mlflow_run_delete, SCOPE_RESEARCH, API_BODY_JSON},
+    {"POST", "/api/2.0/mlflow/runs/restore", api_mlflow_run_restore, SCOPE_RESEARCH, API_BODY_JSON},
 };
 const unsigned api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
 

@@ -310,3 +310,125 @@ mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array, const struct 
     free(p);
     return rc;
 }
+
+/* ---- the model registry ---- */
+
+#define MV_JSON                                                                                  \
+    "json_build_object('name', v.model, 'version', v.version::text, 'creation_timestamp', "     \
+    MS("v.created_at") ", 'last_updated_timestamp', " MS("v.updated_at") ", 'user_id', "       \
+    "v.created_by, 'current_stage', v.stage, 'description', v.description, 'source', "         \
+    "v.source, 'run_id', lpad(to_hex(v.run_id), 32, '0'), 'status', 'READY', "                 \
+    "'status_message', '', 'tags', '[]'::json, 'run_link', '', 'aliases', '[]'::json)"
+
+#define RM_JSON                                                                                  \
+    "json_build_object('name', m.name, 'creation_timestamp', " MS("m.created_at") ", "         \
+    "'last_updated_timestamp', " MS("m.updated_at") ", 'user_id', m.created_by, "              \
+    "'description', m.description, 'latest_versions', coalesce((SELECT json_agg(x.j) FROM "    \
+    "(SELECT DISTINCT ON (v.stage) " MV_JSON " AS j FROM model_versions v WHERE v.model = "     \
+    "m.name ORDER BY v.stage, v.version DESC) x), '[]'::json), 'tags', '[]'::json, "            \
+    "'aliases', '[]'::json)"
+
+enum qd_code
+mlflow_db_registered_model(PGconn *c, const char *name, char **json, struct qd_err *err)
+{
+    const char *p[1] = {name};
+
+    return one(c,
+               "SELECT json_build_object('registered_model', " RM_JSON ")::text FROM "
+               "registered_models m WHERE m.name = $1",
+               1, p, json, "Registered Model not found", err);
+}
+
+enum qd_code
+mlflow_db_registered_models_search(PGconn *c, unsigned max_results, unsigned long offset,
+                                   char **json, struct qd_err *err)
+{
+    char lim[16], off[24];
+    const char *p[2] = {lim, off};
+
+    snprintf(lim, sizeof(lim), "%u", max_results);
+    snprintf(off, sizeof(off), "%lu", offset);
+    return one(c,
+               "WITH page AS (SELECT * FROM registered_models ORDER BY name OFFSET $2::bigint "
+               "LIMIT $1::int + 1) SELECT json_strip_nulls(json_build_object("
+               "'registered_models', coalesce((SELECT json_agg(x.j ORDER BY x.name) FROM (SELECT "
+               "m.name, " RM_JSON " AS j FROM page m ORDER BY m.name LIMIT $1::int) x), "
+               "'[]'::json), 'next_page_token', CASE WHEN (SELECT count(*) FROM page) > $1::int "
+               "THEN ($2::bigint + $1::int)::text END))::text",
+               2, p, json, "models", err);
+}
+
+enum qd_code
+mlflow_db_model_version(PGconn *c, const char *name, int version, char **json,
+                        struct qd_err *err)
+{
+    char v[16];
+    const char *p[2] = {name, v};
+
+    snprintf(v, sizeof(v), "%d", version);
+    return one(c,
+               "SELECT json_build_object('model_version', " MV_JSON ")::text FROM model_versions "
+               "v WHERE v.model = $1 AND v.version = $2::int",
+               2, p, json, "Model Version not found", err);
+}
+
+enum qd_code
+mlflow_db_latest_versions(PGconn *c, const char *name, const char *stages_array, char **json,
+                          struct qd_err *err)
+{
+    const char *p[2] = {name, stages_array};
+
+    return one(c,
+               "SELECT json_build_object('model_versions', coalesce((SELECT json_agg(x.j) FROM "
+               "(SELECT DISTINCT ON (v.stage) " MV_JSON " AS j FROM model_versions v WHERE "
+               "v.model = m.name AND ($2::text[] IS NULL OR v.stage = ANY ($2::text[])) ORDER BY "
+               "v.stage, v.version DESC) x), '[]'::json))::text FROM registered_models m WHERE "
+               "m.name = $1",
+               2, p, json, "Registered Model not found", err);
+}
+
+enum qd_code
+mlflow_db_model_versions_search(PGconn *c, const char *name, unsigned max_results, char **json,
+                                struct qd_err *err)
+{
+    char lim[16];
+    const char *p[2] = {name, lim};
+
+    snprintf(lim, sizeof(lim), "%u", max_results);
+    return one(c,
+               "SELECT json_build_object('model_versions', coalesce((SELECT json_agg(x.j) FROM "
+               "(SELECT " MV_JSON " AS j FROM model_versions v WHERE $1::text IS NULL OR v.model "
+               "= $1 ORDER BY v.model, v.version DESC LIMIT $2::int) x), '[]'::json))::text",
+               2, p, json, "versions", err);
+}
+
+enum qd_code
+mlflow_db_version_source(PGconn *c, const char *name, int version, const char *source,
+                         struct qd_err *err)
+{
+    char v[16];
+    const char *p[3] = {name, v, source};
+
+    snprintf(v, sizeof(v), "%d", version);
+    return pg_exec(c, "UPDATE model_versions SET source = $3 WHERE model = $1 AND version = "
+                      "$2::int",
+                   3, p, PGRES_COMMAND_OK, NULL, err);
+}
+
+enum qd_code
+mlflow_db_lifecycle(PGconn *c, bool run, int64_t id, const char *lifecycle, struct qd_err *err)
+{
+    char ids[24];
+    const char *p[2] = {ids, lifecycle};
+    char *out = NULL;
+    enum qd_code rc;
+
+    snprintf(ids, sizeof(ids), "%" PRId64, id);
+    rc = one(c,
+             run ? "UPDATE runs SET lifecycle = $2 WHERE id = $1::bigint RETURNING id::text"
+                 : "UPDATE experiments SET lifecycle = $2, last_update_time = now() WHERE id = "
+                   "$1::bigint RETURNING id::text",
+             2, p, &out, run ? "Run not found" : "No Experiment with id exists", err);
+    free(out);
+    return rc;
+}

@@ -55,6 +55,32 @@ enum qd_code mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array,
                                    const char *order_metric, int view, unsigned max_results,
                                    unsigned long offset, char **json, struct qd_err *err);
 
+/* The model registry in MLflow's shape (on storage/models_db.h's tables). */
+/* {"registered_model": {name, creation_timestamp, last_updated_timestamp, user_id,
+ * description, latest_versions, tags, aliases}}; QD_ENOTFOUND. */
+enum qd_code mlflow_db_registered_model(PGconn *c, const char *name, char **json,
+                                        struct qd_err *err);
+/* {"registered_models": […], "next_page_token"?}. */
+enum qd_code mlflow_db_registered_models_search(PGconn *c, unsigned max_results,
+                                                unsigned long offset, char **json,
+                                                struct qd_err *err);
+/* {"model_version": {…}} of (name, version); QD_ENOTFOUND. */
+enum qd_code mlflow_db_model_version(PGconn *c, const char *name, int version, char **json,
+                                     struct qd_err *err);
+/* {"model_versions": […]}: per stage in stages_array ("{Production,Staging}" or NULL: every
+ * stage), the latest version in it. QD_ENOTFOUND for an unknown model. */
+enum qd_code mlflow_db_latest_versions(PGconn *c, const char *name, const char *stages_array,
+                                       char **json, struct qd_err *err);
+/* {"model_versions": […]} of a model (name NULL: all), newest first. */
+enum qd_code mlflow_db_model_versions_search(PGconn *c, const char *name, unsigned max_results,
+                                             char **json, struct qd_err *err);
+/* Sets a version's source (model-versions/create). */
+enum qd_code mlflow_db_version_source(PGconn *c, const char *name, int version,
+                                      const char *source, struct qd_err *err);
+/* Experiment or run lifecycle: "active" or "deleted". QD_ENOTFOUND. */
+enum qd_code mlflow_db_lifecycle(PGconn *c, bool run, int64_t id, const char *lifecycle,
+                                 struct qd_err *err);
+
 /* Our run id in MLflow's spelling: 32 lower-case hex digits; and back (32 hex digits, or the
  * decimal id quantd's own API uses). */
 void mlflow_run_id(int64_t id, char out[33]);

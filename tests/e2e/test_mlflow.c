@@ -367,6 +367,106 @@ START_TEST(backtests_visible)
 }
 END_TEST
 
+/* The registry basics (registered-models, model-versions, stages) and the lifecycle of
+ * experiments and runs (delete, restore) as the client calls them. */
+START_TEST(registry_and_lifecycle)
+{
+    json_t *j;
+    char body[512], q[256], exp_id[32], run_id[40];
+
+    j = post("experiments/create", "{\"name\":\"reg\"}", 200);
+    snprintf(exp_id, sizeof(exp_id), "%s", str(j, "experiment_id"));
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\",\"run_name\":\"r1\"}", exp_id);
+    j = post("runs/create", body, 200);
+    snprintf(run_id, sizeof(run_id), "%s", str(j, "run.info.run_id"));
+    json_decref(j);
+
+    j = post("registered-models/create", "{\"name\":\"demo-model\",\"description\":\"d\"}", 200);
+    ck_assert_str_eq(str(j, "registered_model.name"), "demo-model");
+    json_decref(j);
+    j = post("registered-models/create", "{\"name\":\"demo-model\"}", 400);
+    ck_assert_str_eq(str(j, "error_code"), "RESOURCE_ALREADY_EXISTS");
+    json_decref(j);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"demo-model\",\"source\":\"runs:/%s/model\",\"run_id\":\"%s\"}", run_id,
+             run_id);
+    j = post("model-versions/create", body, 200);
+    ck_assert_str_eq(str(j, "model_version.version"), "1");
+    ck_assert_str_eq(str(j, "model_version.status"), "READY");
+    ck_assert_str_eq(str(j, "model_version.current_stage"), "None");
+    ck_assert_str_eq(str(j, "model_version.run_id"), run_id);
+    json_decref(j);
+    j = post("model-versions/create", "{\"name\":\"demo-model\",\"source\":\"s3://x\"}", 400);
+    json_decref(j);
+    /* stages: the client's lower-case name is accepted; archive_existing_versions required */
+    j = post("model-versions/transition-stage",
+             "{\"name\":\"demo-model\",\"version\":\"1\",\"stage\":\"production\","
+             "\"archive_existing_versions\":true}", 200);
+    ck_assert_str_eq(str(j, "model_version.current_stage"), "Production");
+    json_decref(j);
+    j = post("model-versions/transition-stage",
+             "{\"name\":\"demo-model\",\"version\":\"1\",\"stage\":\"Staging\"}", 400);
+    json_decref(j);
+    j = post("registered-models/get-latest-versions",
+             "{\"name\":\"demo-model\",\"stages\":[\"Production\"]}", 200);
+    ck_assert_int_eq((int)json_array_size(json_object_get(j, "model_versions")), 1);
+    json_decref(j);
+    j = get("registered-models/get-latest-versions?name=demo-model&stages=Staging", 200);
+    ck_assert_int_eq((int)json_array_size(json_object_get(j, "model_versions")), 0);
+    json_decref(j);
+    j = get("registered-models/get?name=demo-model", 200);
+    ck_assert_int_eq((int)json_array_size(json_object_get(json_object_get(j, "registered_model"),
+                                                          "latest_versions")), 1);
+    json_decref(j);
+    j = get("model-versions/search?filter=name%3D%27demo-model%27", 200);
+    ck_assert_int_eq((int)json_array_size(json_object_get(j, "model_versions")), 1);
+    json_decref(j);
+    j = get("model-versions/get?name=demo-model&version=2", 404);
+    ck_assert_str_eq(str(j, "error_code"), "RESOURCE_DOES_NOT_EXIST");
+    json_decref(j);
+    /* the native registry sees the same version and its audit trail */
+    {
+        struct qt_resp r;
+        ck_assert_int_eq(qt_get(&d, "/v1/models/demo-model?stage=Production", &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_int_eq(json_integer_value(json_object_get(r.json, "version")), 1);
+        qt_resp_free(&r);
+    }
+
+    /* lifecycle: a deleted run leaves ACTIVE_ONLY searches; a deleted experiment takes no
+     * runs until restored */
+    snprintf(body, sizeof(body), "{\"run_id\":\"%s\"}", run_id);
+    json_decref(post("runs/delete", body, 200));
+    snprintf(body, sizeof(body), "{\"experiment_ids\":[\"%s\"]}", exp_id);
+    j = post("runs/search", body, 200);
+    ck_assert_int_eq((int)json_array_size(json_object_get(j, "runs")), 0);
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"experiment_ids\":[\"%s\"],\"run_view_type\":\"DELETED_ONLY\"}",
+             exp_id);
+    j = post("runs/search", body, 200);
+    ck_assert_int_eq((int)json_array_size(json_object_get(j, "runs")), 1);
+    ck_assert_str_eq(str(json_array_get(json_object_get(j, "runs"), 0), "info.lifecycle_stage"),
+                     "deleted");
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"run_id\":\"%s\"}", run_id);
+    json_decref(post("runs/restore", body, 200));
+    snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\"}", exp_id);
+    json_decref(post("experiments/delete", body, 200));
+    snprintf(q, sizeof(q), "experiments/get?experiment_id=%s", exp_id);
+    j = get(q, 200);
+    ck_assert_str_eq(str(j, "experiment.lifecycle_stage"), "deleted");
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"experiment_id\":\"%s\"}", exp_id);
+    j = post("runs/create", body, 404);
+    json_decref(j);
+    json_decref(post("experiments/restore", body, 200));
+    json_decref(post("runs/create", body, 200));
+    j = post("experiments/delete", "{\"experiment_id\":\"0\"}", 400);
+    json_decref(j);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -380,6 +480,7 @@ main(void)
     tcase_add_test(tc, python_client_sequence);
     tcase_add_test(tc, errors_and_limits);
     tcase_add_test(tc, backtests_visible);
+    tcase_add_test(tc, registry_and_lifecycle);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
