@@ -795,7 +795,7 @@ parse_order(struct api_req *r, struct mf *m, const char *s)
         const char *name, *col;
     } attrs[] = {{"start_time", "r.start_time"}, {"end_time", "r.end_time"},
                  {"run_name", "r.name"}, {"status", "r.status"}, {"run_id", "r.id"}};
-    char key[300] = "";
+    char key[32] = "";
     const char *dir = "", *sp;
     bool desc;
     size_t kl;

@@ -74,7 +74,7 @@ model_req(struct api_req *r)
             api_error(r, 404, "not_found", NULL, "model not found");
             return NULL;
         }
-        snprintf(m->name, sizeof(m->name), "%s", r->params[0]);
+        snprintf(m->name, sizeof(m->name), "%.200s", r->params[0]);
     }
     return m;
 }

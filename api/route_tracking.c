@@ -161,7 +161,7 @@ read_request(struct api_req *r)
         api_error(r, 404, "not_found", NULL, "experiment not found");
         return false;
     }
-    snprintf(q->experiment, sizeof(q->experiment), "%s", r->params[0]);
+    snprintf(q->experiment, sizeof(q->experiment), "%.200s", r->params[0]);
     v = api_query(r, "metric");
     snprintf(q->metric, sizeof(q->metric), "%s", v ? v : "sharpe_ratio");
     if (v != NULL && !metric_key_valid(v)) {
