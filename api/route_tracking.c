@@ -103,7 +103,7 @@ compare_db_common(struct api_req *r, PGconn *conn, bool best)
             json_t *run = json_loads(run_json, 0, NULL);
             json_object_set(out, "params", json_object_get(run, "params"));
             json_object_set(out, "metrics", json_object_get(run, "metrics"));
-            json_object_set(out, "runs_in_strategy", json_integer((json_int_t)g[pick].count));
+            json_object_set_new(out, "runs_in_strategy", json_integer((json_int_t)g[pick].count));
             json_object_set_new(out, "runs_in_experiment", json_integer((json_int_t)runs.n));
             json_decref(run);
             free(run_json);
