@@ -218,6 +218,7 @@ bench: all bench-deps $(BUILD)/bench-engine $(BUILD)/bench-feeds
 	sh bench/ingest.sh
 	sh bench/csv.sh
 	sh bench/http.sh
+	sh bench/tracking.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/quantd $(DESTDIR)/lib/systemd/system
