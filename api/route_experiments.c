@@ -3,6 +3,7 @@
  * Loop thread; *_db functions on a DB worker. */
 #include "api/api_int.h"
 #include "engines/equity.h"
+#include "storage/mlflow_db.h"
 #include "storage/runs_db.h"
 
 #include <errno.h>
@@ -13,6 +14,9 @@
 void api_experiments_list(struct api_req *r);
 void api_experiments_get(struct api_req *r);
 void api_experiments_runs(struct api_req *r);
+bool api_metric_key_ok(const char *s);
+void api_experiments_delete(struct api_req *r);
+void api_experiments_restore(struct api_req *r);
 
 struct runs_query {
     char              metric[256];
@@ -96,18 +100,16 @@ parse_order(struct api_req *r, const char *v, struct runs_query *q)
         q->desc = false;
         return true;
     }
-    if (strncmp(key, "metrics.", 8) == 0) {
-        for (int i = 0; i < EQ_NUM_METRICS; i++)
-            if (strcmp(key + 8, eq_metric_names[i]) == 0) {
-                snprintf(q->metric, sizeof(q->metric), "%s", eq_metric_names[i]);
-                q->has_metric = true;
-                return true;
-            }
+    /* a backtest metric, or any key a client logged (runs without it come last) */
+    if (strncmp(key, "metrics.", 8) == 0 && api_metric_key_ok(key + 8)) {
+        snprintf(q->metric, sizeof(q->metric), "%s", key + 8);
+        q->has_metric = true;
+        return true;
     }
 bad:
     api_error(r, 400, "invalid_argument", "order_by",
-              "order_by is \"metrics.<name> [ASC|DESC]\" with a metric such as sharpe_ratio, "
-              "or \"id\"");
+              "order_by is \"metrics.<key> [ASC|DESC]\" (a metric key: letters, digits, _ - . / "
+              "and spaces), e.g. metrics.sharpe_ratio, or \"id\"");
     return false;
 }
 
@@ -156,4 +158,41 @@ api_experiments_runs(struct api_req *r)
         }
     }
     api_db(r, runs_list_db);
+}
+
+/* ---- DELETE /v1/experiments/{id}, POST /v1/experiments/{id}/restore: the lifecycle ---- */
+
+static void
+lifecycle_db(struct api_req *r, PGconn *conn)
+{
+    struct qd_err err;
+    enum qd_code rc = mlflow_db_lifecycle(conn, false, r->id, r->ctx ? "active" : "deleted", &err);
+
+    if (rc != QD_OK) {
+        api_reply_err(r, &err);
+        return;
+    }
+    experiment_db(r, conn);
+}
+
+static void
+lifecycle(struct api_req *r, bool restore)
+{
+    if (!api_param_id(r, 0, "experiment"))
+        return;
+    /* r->ctx only says which way (no allocation, no ctx_free) */
+    r->ctx = restore ? (void *)r : NULL;
+    api_db(r, lifecycle_db);
+}
+
+void
+api_experiments_delete(struct api_req *r)
+{
+    lifecycle(r, false);
+}
+
+void
+api_experiments_restore(struct api_req *r)
+{
+    lifecycle(r, true);
 }

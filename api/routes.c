@@ -38,6 +38,8 @@ void api_experiments_list(struct api_req *r);
 void api_experiments_get(struct api_req *r);
 void api_experiments_runs(struct api_req *r);
 void api_experiments_compare(struct api_req *r);
+void api_experiments_delete(struct api_req *r);
+void api_experiments_restore(struct api_req *r);
 void api_experiments_best(struct api_req *r);
 void api_experiments_report(struct api_req *r);
 void api_artifacts_put(struct api_req *r);
@@ -108,6 +110,9 @@ const struct api_route api_routes[] = {
     {"GET", "/v1/experiments", api_experiments_list, SCOPE_READ, 0},
     {"POST", "/v1/experiments", api_experiments_post, SCOPE_RESEARCH, API_BODY_JSON},
     {"GET", "/v1/experiments/{id}", api_experiments_get, SCOPE_READ, 0},
+    {"DELETE", "/v1/experiments/{id}", api_experiments_delete, SCOPE_RESEARCH, 0},
+    {"POST", "/v1/experiments/{id}/restore", api_experiments_restore, SCOPE_RESEARCH,
+     API_BODY_JSON | API_BODY_OPTIONAL},
     {"GET", "/v1/experiments/{id}/runs", api_experiments_runs, SCOPE_READ, 0},
     {"GET", "/v1/experiments/{id}/compare", api_experiments_compare, SCOPE_READ, 0},
     {"GET", "/v1/experiments/{id}/best", api_experiments_best, SCOPE_READ, 0},

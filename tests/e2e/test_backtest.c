@@ -559,7 +559,7 @@ START_TEST(experiment_views)
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
                      "filter");
     qt_resp_free(&r);
-    snprintf(path, sizeof(path), "/v1/experiments/%lld/runs?order_by=metrics.nonsense", eid);
+    snprintf(path, sizeof(path), "/v1/experiments/%lld/runs?order_by=metrics.a%%3Bb", eid);
     ck_assert_int_eq(qt_get(&d, path, &r), 0);
     ck_assert_int_eq(r.status, 400);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
@@ -705,6 +705,25 @@ START_TEST(experiments_created_and_metrics_logged)
     ck_assert_int_eq(qt_post_json(&d, "/v1/experiments", "{\"name\":\"manual\"}", &r), 0);
     ck_assert_int_eq(r.status, 409);
     qt_resp_free(&r);
+    /* the lifecycle: deleted, then active again */
+    {
+        long long mid = qt_sql_int(dbinfo, "SELECT id FROM experiments WHERE name = 'manual'");
+        char p[96];
+        snprintf(p, sizeof(p), "/v1/experiments/%lld", mid);
+        ck_assert_int_eq(qt_http(&d, "DELETE", p, d.token, NULL, NULL, 0, &r), 0);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        ck_assert_str_eq(json_string_value(json_object_get(r.json, "lifecycle")), "deleted");
+        qt_resp_free(&r);
+        snprintf(p, sizeof(p), "/v1/experiments/%lld/restore", mid);
+        ck_assert_int_eq(qt_post_json(&d, p, "", &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_str_eq(json_string_value(json_object_get(r.json, "lifecycle")), "active");
+        qt_resp_free(&r);
+        ck_assert_int_eq(qt_http(&d, "DELETE", "/v1/experiments/987654", d.token, NULL, NULL, 0,
+                                 &r), 0);
+        ck_assert_int_eq(r.status, 404);
+        qt_resp_free(&r);
+    }
     {
         static const char *const refused[][2] = {
             {"{\"name\":\"123\"}", "name"},
