@@ -74,6 +74,7 @@ struct api_req {
     char                    retry_after[16];
     char                    allow[64];
     char                   *location;
+    const char             *csp;            /* Content-Security-Policy (static text) or NULL */
     bool                    no_audit;
     /* handler scratch */
     void                   *ctx;

@@ -36,6 +36,7 @@ struct artifact_up {
     EVP_MD_CTX *md;
     size_t      size;
     char        sha[65];
+    char        path[1032];         /* the artifact's name, copied on the loop thread */
     bool        failed;
 };
 
@@ -141,15 +142,46 @@ api_artifact_upload_chunk(struct api_req *r, const char *data, size_t len)
     return QD_OK;
 }
 
+/* On the DB worker: the file synced and renamed into place (no disk wait on the loop thread),
+ * then the row. A file this upload created is removed again when the row cannot be written
+ * (an unknown run), so nothing is left that no row names. */
 static void
 put_db(struct api_req *r, PGconn *conn)
 {
     struct artifact_up *u = r->ctx;
-    char *json = NULL;
+    char *json = NULL, dir[900], dst[1000], sub[3];
+    bool created = false;
     struct qd_err err;
-    enum qd_code rc = tracking_db_artifact_put(conn, r->id, api_query(r, "path"), u->sha,
-                                               (int64_t)u->size, &json, &err);
+    enum qd_code rc;
 
+    if (fsync(u->fd) != 0 || close(u->fd) != 0) {
+        u->fd = -1;
+        api_error(r, 503, "unavailable", NULL, "cannot store the artifact: %s", strerror(errno));
+        return;
+    }
+    u->fd = -1;
+    snprintf(sub, sizeof(sub), "%.2s", u->sha);
+    artifact_dir(r, dir, sizeof(dir), sub);
+    snprintf(dst, sizeof(dst), "%s/%s", dir, u->sha);
+    /* content-addressed: the same bytes are stored once */
+    if (artifact_files_mkdir(dir) != 0) {
+        api_error(r, 503, "unavailable", NULL, "cannot store the artifact: %s", strerror(errno));
+        return;
+    }
+    if (access(dst, F_OK) != 0) {
+        if (rename(u->tmp, dst) != 0) {
+            api_error(r, 503, "unavailable", NULL, "cannot store the artifact: %s",
+                      strerror(errno));
+            return;
+        }
+        created = true;
+    }
+    if (access(u->tmp, F_OK) == 0)
+        unlink(u->tmp);
+    u->tmp[0] = '\0';
+    rc = tracking_db_artifact_put(conn, r->id, u->path, u->sha, (int64_t)u->size, &json, &err);
+    if (rc != QD_OK && created)
+        unlink(dst);
     api_reply_db(r, rc, 201, json, &err);
 }
 
@@ -160,7 +192,6 @@ api_artifacts_put(struct api_req *r)
     const char *path = api_query(r, "path");
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
-    char dir[900], dst[1000];
 
     if (!api_param_id(r, 0, "run"))
         return;
@@ -174,26 +205,10 @@ api_artifacts_put(struct api_req *r)
         api_error(r, 500, "internal", NULL, "upload state missing");
         return;
     }
-    if (fsync(u->fd) != 0 || close(u->fd) != 0) {
-        u->fd = -1;
-        api_error(r, 503, "unavailable", NULL, "cannot store the artifact");
-        return;
-    }
-    u->fd = -1;
+    snprintf(u->path, sizeof(u->path), "%s", path);
     EVP_DigestFinal_ex(u->md, md, &mdlen);
     for (unsigned i = 0; i < mdlen && i < 32; i++)
         snprintf(u->sha + 2 * i, 3, "%02x", md[i]);
-    snprintf(dst, sizeof(dst), "%.2s", u->sha);
-    artifact_dir(r, dir, sizeof(dir), dst);
-    snprintf(dst, sizeof(dst), "%s/%s", dir, u->sha);
-    /* content-addressed: the same bytes are stored once */
-    if (artifact_files_mkdir(dir) != 0 || (access(dst, F_OK) != 0 && rename(u->tmp, dst) != 0)) {
-        api_error(r, 503, "unavailable", NULL, "cannot store the artifact: %s", strerror(errno));
-        return;
-    }
-    if (access(u->tmp, F_OK) == 0)
-        unlink(u->tmp);
-    u->tmp[0] = '\0';
     api_db(r, put_db);
 }
 
@@ -239,8 +254,8 @@ get_db(struct api_req *r, PGconn *conn)
     char sha[65], file[1000], sub[3];
     int64_t size = 0;
     struct qd_err err;
-    enum qd_code rc = tracking_db_artifact_get(conn, r->id, api_query(r, "path"), sha, &size,
-                                               &err);
+    const char *path = r->ctx;
+    enum qd_code rc = tracking_db_artifact_get(conn, r->id, path, sha, &size, &err);
     char *buf;
     FILE *f;
     char dir[900];
@@ -265,7 +280,9 @@ get_db(struct api_req *r, PGconn *conn)
         return;
     }
     fclose(f);
-    api_reply(r, 200, content_type(api_query(r, "path")), buf, (size_t)size);
+    /* uploaded HTML or SVG must not run as script from the API's origin */
+    r->csp = "sandbox";
+    api_reply(r, 200, content_type(path), buf, (size_t)size);
 }
 
 void
@@ -279,5 +296,11 @@ api_artifacts_get(struct api_req *r)
         api_error(r, 400, "invalid_argument", "path", "path names an artifact of the run");
         return;
     }
+    /* the name travels in r->ctx: the worker does not read the connection */
+    if ((r->ctx = strdup(path)) == NULL) {
+        api_error(r, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    r->ctx_free = free;
     api_db(r, get_db);
 }

@@ -521,6 +521,12 @@ api_mlflow_experiment_create(struct api_req *r)
         !kv_list(r, json_object_get(r->json, "tags"), "tags", MAX_BATCH_TAGS, MAX_TAG_VALUE,
                  &m->tags))
         return;
+    /* experiments are addressed by id or name: a name of digits would shadow an id */
+    if (strspn(m->name, "0123456789") == strlen(m->name)) {
+        api_error(r, 400, "invalid_argument", "name",
+                  "an experiment name is not all digits (experiments are named by id or name)");
+        return;
+    }
     if ((al = field(r, "artifact_location", buf, sizeof(buf))) != NULL &&
         (m->artifact = strdup(al)) == NULL) {
         api_error(r, 503, "unavailable", NULL, "out of memory");
@@ -982,7 +988,8 @@ rm_search_db(struct api_req *r, PGconn *conn)
     struct mf *m = r->ctx;
     char *json = NULL;
     struct qd_err err;
-    enum qd_code rc = mlflow_db_registered_models_search(conn, m->max, m->offset, &json, &err);
+    enum qd_code rc = mlflow_db_registered_models_search(conn, m->name, m->max, m->offset, &json,
+                                                         &err);
 
     api_reply_db(r, rc, 200, json, &err);
 }
@@ -1005,7 +1012,7 @@ mv_create_db(struct api_req *r, PGconn *conn)
     struct mf *m = r->ctx;
     char *json = NULL;
     struct qd_err err;
-    enum qd_code rc = models_db_version_create(conn, m->name, m->run_id, m->status,
+    enum qd_code rc = models_db_version_create(conn, m->name, m->run_id, m->status, m->key,
                                                r->token_name, &json, &err);
     json_t *v = rc == QD_OK ? json_loads(json, 0, NULL) : NULL;
     int version = (int)json_integer_value(json_object_get(v, "version"));
@@ -1013,8 +1020,6 @@ mv_create_db(struct api_req *r, PGconn *conn)
     json_decref(v);
     free(json);
     json = NULL;
-    if (rc == QD_OK && m->key != NULL)
-        rc = mlflow_db_version_source(conn, m->name, version, m->key, &err);
     if (rc == QD_OK)
         rc = mlflow_db_model_version(conn, m->name, version, &json, &err);
     api_reply_db(r, rc, 200, json, &err);
@@ -1038,7 +1043,9 @@ mv_transition_db(struct api_req *r, PGconn *conn)
     char *json = NULL;
     struct qd_err err;
     enum qd_code rc = models_db_transition(conn, m->name, (int)m->start_ms, m->key,
-                                           m->view != 0, r->token_name, &json, &err);
+                                           m->view != 0,
+                                           token_scope_allows(r->scopes, SCOPE_ADMIN),
+                                           r->token_name, &json, &err);
 
     free(json);
     json = NULL;
@@ -1142,12 +1149,7 @@ api_mlflow_rm_search(struct api_req *r)
 
     if (m == NULL || !paging(r, m, "view_type", 100) || !name_filter(r, &name))
         return;
-    if (name != NULL) {
-        /* one model by name: answered as a search of one */
-        m->name = name;
-        api_db(r, rm_get_db);
-        return;
-    }
+    m->name = name;                     /* NULL: every model */
     api_db(r, rm_search_db);
 }
 
@@ -1165,6 +1167,12 @@ api_mlflow_rm_latest(struct api_req *r)
     else
         json_incref(stages);
     at = 0;
+    /* at most the four stages (each once): the array literal cannot outgrow exp_ids */
+    if (json_array_size(stages) > 4) {
+        json_decref(stages);
+        api_error(r, 400, "invalid_argument", "stages", "stages lists at most the 4 stages");
+        return;
+    }
     json_array_foreach(stages, i, s)
     {
         const char *st = canonical_stage(json_string_value(s));

@@ -200,8 +200,8 @@ version_post_db(struct api_req *r, PGconn *conn)
         }
     }
     if (rc == QD_OK)
-        rc = models_db_version_create(conn, m->name, m->run_id, m->description, r->token_name,
-                                      &json, &err);
+        rc = models_db_version_create(conn, m->name, m->run_id, m->description, NULL,
+                                      r->token_name, &json, &err);
     api_reply_db(r, rc, 201, json, &err);
 }
 
@@ -212,7 +212,9 @@ stage_post_db(struct api_req *r, PGconn *conn)
     char *json = NULL;
     struct qd_err err;
     enum qd_code rc = models_db_transition(conn, m->name, m->version, m->stage,
-                                           m->archive_existing, r->token_name, &json, &err);
+                                           m->archive_existing,
+                                           token_scope_allows(r->scopes, SCOPE_ADMIN),
+                                           r->token_name, &json, &err);
 
     api_reply_db(r, rc, 200, json, &err);
 }

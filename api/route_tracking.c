@@ -93,10 +93,12 @@ compare_db_common(struct api_req *r, PGconn *conn, bool best)
     } else if (rc == QD_OK) {
         size_t i = g[pick].best;
         char *run_json = NULL;
-        out = json_pack("{s:I, s:s, s:s, s:s, s:I, s:f}", "experiment_id",
+        /* an infinite best value (a profit factor without losses) is JSON null */
+        out = json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "experiment_id",
                         (json_int_t)runs.experiment_id, "experiment", runs.experiment,
                         "strategy", runs.strategy[i], "metric", q->metric, "run_id",
-                        (json_int_t)runs.id[i], "value", runs.value[i]);
+                        (json_int_t)runs.id[i], "value",
+                        isfinite(runs.value[i]) ? json_real(runs.value[i]) : json_null());
         if (out == NULL)
             rc = qd_err_set(&err, QD_ENOMEM, "out of memory");
         if (rc == QD_OK && (rc = runs_db_get(conn, runs.id[i], &run_json, &err)) == QD_OK) {
@@ -478,6 +480,8 @@ report_db(struct api_req *r, PGconn *conn)
         return;
     }
     body = qd_buf_detach(&html, &len);
+    /* the page needs nothing but its own inline styles */
+    r->csp = "default-src 'none'; style-src 'unsafe-inline'";
     api_reply(r, 200, "text/html; charset=utf-8", body, len);
 }
 

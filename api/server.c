@@ -172,6 +172,27 @@ api_reply_json(struct api_req *r, int status, json_t *body)
     api_reply_text_json(r, status, text);
 }
 
+/* Replaces each byte that does not belong to valid UTF-8 with '?': a message may quote user
+ * text cut mid-character (%.64s) or raw bytes from a query string, and JSON needs UTF-8. */
+static void
+utf8_clean(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+
+    while (*p) {
+        size_t n = *p < 0x80 ? 1 : (*p >> 5) == 0x6 ? 2 : (*p >> 4) == 0xe ? 3
+                 : (*p >> 3) == 0x1e ? 4 : 0;
+        bool ok = n > 0;
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (p[k] & 0xc0) == 0x80;
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 bool
 api_is_mlflow(const struct api_req *r)
 {
@@ -235,6 +256,7 @@ api_error(struct api_req *r, int status, const char *code, const char *field, co
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    utf8_clean(msg);
     if (api_is_mlflow(r)) {
         /* MLflow's error shape and codes (external-apis.md §9): the official client reads
          * error_code; an unknown endpoint is ENDPOINT_NOT_FOUND, a taken name a 400 */
@@ -375,6 +397,9 @@ send_response(struct api_req *r)
     if (r->location)
         MHD_add_response_header(resp, "Location", r->location);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->csp)
+        MHD_add_response_header(resp, "Content-Security-Policy", r->csp);
     add_cors(r, resp);
     ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
@@ -755,7 +780,7 @@ body_chunk(struct api_req *r, const char *data, size_t len)
 static void
 body_finish(struct api_req *r)
 {
-    json_error_t je;
+    json_error_t je = {0};
     struct qd_err e;
 
     if (r->defer_status || !(r->route->flags & API_BODY_JSON))
@@ -874,6 +899,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
                 !content_type_is(ct, "application/json")) {
                 qd_err_set(&e, QD_EINVAL, "Content-Type must be application/json");
                 defer(r, 415, &e);
+            } else if ((r->route->flags & API_BODY_RAW) &&
+                       api_header(r, "Authorization") == NULL) {
+                /* nothing is written to disk for a request that cannot be authenticated */
+                qd_err_set(&e, QD_EAUTH, "a bearer token is required");
+                defer(r, 401, &e);
             } else if ((r->route->flags & API_BODY_RAW) &&
                        api_artifact_upload_begin(r) != QD_OK) {
                 defer(r, 503, &r->err);

@@ -7,6 +7,7 @@
  * equity_backtest itself, and the new run's metrics compared with the old ones bit for bit.
  */
 #include "jobs/job.h"
+#include "storage/mlflow_db.h"
 #include "storage/runs_db.h"
 
 #include <inttypes.h>
@@ -67,14 +68,14 @@ backtest_params(const json_t *p, const char *strategy, const char *experiment)
                                          "risk_free_rate", "rebalance", NULL};
     json_t *bt = json_object(), *cfg = json_object(), *syms = json_array(), *v;
     const char *k, *list = json_string_value(json_object_get(p, "symbols"));
-    char buf[4096], *save = NULL;
+    char *buf = strdup(list ? list : ""), *save = NULL;
 
     for (const char *const *c = copied; *c; c++)
         if ((v = json_object_get(p, *c)) != NULL)
             json_object_set(bt, *c, v);
-    snprintf(buf, sizeof(buf), "%s", list ? list : "");
-    for (char *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save))
+    for (char *s = buf ? strtok_r(buf, ",", &save) : NULL; s; s = strtok_r(NULL, ",", &save))
         json_array_append_new(syms, json_string(s));
+    free(buf);
     json_object_set_new(bt, "symbols", syms);
     json_object_set_new(cfg, "name", json_string(strategy));
     json_object_foreach((json_t *)p, k, v)
@@ -123,8 +124,14 @@ rerun_run(struct job_ctx *ctx, const json_t *params, json_t **result, struct qd_
         goto out;
     snprintf(ids, sizeof(ids), "%" JSON_INTEGER_FORMAT,
              json_integer_value(json_object_get(old, "experiment_id")));
-    if ((rc = runs_db_experiment_get((PGconn *)job_conn(ctx), ids, &exp_text, err)) != QD_OK ||
-        (exp = json_loads(exp_text, 0, NULL)) == NULL) {
+    /* by id only: a name of digits must not stand for another experiment */
+    if ((rc = mlflow_db_experiment((PGconn *)job_conn(ctx), ids, NULL, &exp_text, err)) ==
+        QD_OK) {
+        json_t *root = json_loads(exp_text, 0, NULL);
+        exp = json_incref(json_object_get(root, "experiment"));
+        json_decref(root);
+    }
+    if (rc != QD_OK || exp == NULL) {
         rc = rc != QD_OK ? rc : qd_err_set(err, QD_EINTERNAL, "experiment not readable");
         goto out;
     }

@@ -340,22 +340,22 @@ mlflow_db_registered_model(PGconn *c, const char *name, char **json, struct qd_e
 }
 
 enum qd_code
-mlflow_db_registered_models_search(PGconn *c, unsigned max_results, unsigned long offset,
-                                   char **json, struct qd_err *err)
+mlflow_db_registered_models_search(PGconn *c, const char *name, unsigned max_results,
+                                   unsigned long offset, char **json, struct qd_err *err)
 {
     char lim[16], off[24];
-    const char *p[2] = {lim, off};
+    const char *p[3] = {lim, off, name};
 
     snprintf(lim, sizeof(lim), "%u", max_results);
     snprintf(off, sizeof(off), "%lu", offset);
     return one(c,
-               "WITH page AS (SELECT * FROM registered_models ORDER BY name OFFSET $2::bigint "
-               "LIMIT $1::int + 1) SELECT json_strip_nulls(json_build_object("
+               "WITH page AS (SELECT * FROM registered_models WHERE $3::text IS NULL OR name = "
+               "$3 ORDER BY name OFFSET $2::bigint LIMIT $1::int + 1) SELECT json_strip_nulls(json_build_object("
                "'registered_models', coalesce((SELECT json_agg(x.j ORDER BY x.name) FROM (SELECT "
                "m.name, " RM_JSON " AS j FROM page m ORDER BY m.name LIMIT $1::int) x), "
                "'[]'::json), 'next_page_token', CASE WHEN (SELECT count(*) FROM page) > $1::int "
                "THEN ($2::bigint + $1::int)::text END))::text",
-               2, p, json, "models", err);
+               3, p, json, "models", err);
 }
 
 enum qd_code
@@ -400,19 +400,6 @@ mlflow_db_model_versions_search(PGconn *c, const char *name, unsigned max_result
                "(SELECT " MV_JSON " AS j FROM model_versions v WHERE $1::text IS NULL OR v.model "
                "= $1 ORDER BY v.model, v.version DESC LIMIT $2::int) x), '[]'::json))::text",
                2, p, json, "versions", err);
-}
-
-enum qd_code
-mlflow_db_version_source(PGconn *c, const char *name, int version, const char *source,
-                         struct qd_err *err)
-{
-    char v[16];
-    const char *p[3] = {name, v, source};
-
-    snprintf(v, sizeof(v), "%d", version);
-    return pg_exec(c, "UPDATE model_versions SET source = $3 WHERE model = $1 AND version = "
-                      "$2::int",
-                   3, p, PGRES_COMMAND_OK, NULL, err);
 }
 
 enum qd_code

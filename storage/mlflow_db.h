@@ -60,10 +60,10 @@ enum qd_code mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array,
  * description, latest_versions, tags, aliases}}; QD_ENOTFOUND. */
 enum qd_code mlflow_db_registered_model(PGconn *c, const char *name, char **json,
                                         struct qd_err *err);
-/* {"registered_models": […], "next_page_token"?}. */
-enum qd_code mlflow_db_registered_models_search(PGconn *c, unsigned max_results,
-                                                unsigned long offset, char **json,
-                                                struct qd_err *err);
+/* {"registered_models": […], "next_page_token"?}; name non-NULL: only that model. */
+enum qd_code mlflow_db_registered_models_search(PGconn *c, const char *name,
+                                                unsigned max_results, unsigned long offset,
+                                                char **json, struct qd_err *err);
 /* {"model_version": {…}} of (name, version); QD_ENOTFOUND. */
 enum qd_code mlflow_db_model_version(PGconn *c, const char *name, int version, char **json,
                                      struct qd_err *err);
@@ -74,9 +74,6 @@ enum qd_code mlflow_db_latest_versions(PGconn *c, const char *name, const char *
 /* {"model_versions": […]} of a model (name NULL: all), newest first. */
 enum qd_code mlflow_db_model_versions_search(PGconn *c, const char *name, unsigned max_results,
                                              char **json, struct qd_err *err);
-/* Sets a version's source (model-versions/create). */
-enum qd_code mlflow_db_version_source(PGconn *c, const char *name, int version,
-                                      const char *source, struct qd_err *err);
 /* Experiment or run lifecycle: "active" or "deleted". QD_ENOTFOUND. */
 enum qd_code mlflow_db_lifecycle(PGconn *c, bool run, int64_t id, const char *lifecycle,
                                  struct qd_err *err);

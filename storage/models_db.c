@@ -92,10 +92,11 @@ models_db_get(PGconn *c, const char *name, const char *stage, char **json, struc
 
 enum qd_code
 models_db_version_create(PGconn *c, const char *name, int64_t run_id, const char *description,
-                         const char *actor, char **json, struct qd_err *err)
+                         const char *source, const char *actor, char **json,
+                         struct qd_err *err)
 {
     char id[24];
-    const char *p[4] = {name, id, description ? description : "", actor};
+    const char *p[5] = {name, id, description ? description : "", actor, source ? source : ""};
     enum qd_code rc;
 
     snprintf(id, sizeof(id), "%" PRId64, run_id);
@@ -109,10 +110,11 @@ models_db_version_create(PGconn *c, const char *name, int64_t run_id, const char
     if (rc == QD_OK)
         rc = one(c,
                  "WITH run AS (SELECT id FROM runs WHERE id = $2::bigint), v AS (INSERT INTO "
-                 "model_versions (model, version, run_id, description, created_by) SELECT $1, "
-                 "coalesce((SELECT max(version) FROM model_versions WHERE model = $1), 0) + 1, "
-                 "run.id, $3, $4 FROM run RETURNING *) SELECT " VERSION_JSON "::text FROM v",
-                 4, p, json, "run not found", err);
+                 "model_versions (model, version, run_id, description, created_by, source) "
+                 "SELECT $1, coalesce((SELECT max(version) FROM model_versions WHERE model = "
+                 "$1), 0) + 1, run.id, $3, $4, $5 FROM run RETURNING *) SELECT " VERSION_JSON
+                 "::text FROM v",
+                 5, p, json, "run not found", err);
     if (rc == QD_OK)
         rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
     else
@@ -126,7 +128,8 @@ models_db_version_create(PGconn *c, const char *name, int64_t run_id, const char
 
 enum qd_code
 models_db_transition(PGconn *c, const char *name, int version, const char *stage,
-                     bool archive_existing, const char *actor, char **json, struct qd_err *err)
+                     bool archive_existing, bool admin, const char *actor, char **json,
+                     struct qd_err *err)
 {
     char v[16];
     const char *p[5] = {name, v, stage, archive_existing ? "t" : "f", actor};
@@ -137,6 +140,18 @@ models_db_transition(PGconn *c, const char *name, int version, const char *stage
     if (rc == QD_OK)
         rc = pg_exec(c, "SELECT 1 FROM registered_models WHERE name = $1 FOR UPDATE", 1, p,
                      PGRES_TUPLES_OK, NULL, err);
+    /* taking a version out of Production changes what trades, as putting one in does */
+    if (rc == QD_OK && !admin) {
+        PGresult *res;
+        rc = pg_exec(c, "SELECT stage FROM model_versions WHERE model = $1 AND version = $2::int",
+                     2, p, PGRES_TUPLES_OK, &res, err);
+        if (rc == QD_OK) {
+            if (PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "Production") == 0)
+                rc = qd_err_set(err, QD_EFORBIDDEN, "moving a version out of Production needs "
+                                "the admin scope");
+            PQclear(res);
+        }
+    }
     /* the others in the target stage to Archived (audited), then this one (audited) */
     if (rc == QD_OK)
         rc = pg_exec(c,

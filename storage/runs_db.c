@@ -348,8 +348,9 @@ runs_db_list(PGconn *c, int64_t experiment_id, const char *metric, int desc, uns
         snprintf(sql, cap,
                  "WITH page AS (SELECT r.*, $5::bigint + row_number() OVER () AS rn FROM "
                  "(SELECT r.* FROM runs r WHERE r.experiment_id = $1::bigint AND (%s) ORDER BY "
-                 "r.id OFFSET $5::bigint LIMIT $4::int + 1) r), more AS (SELECT false AS x) ",
-                 where);
+                 "r.id OFFSET $5::bigint LIMIT $4::int + 1) r), more AS (SELECT false AS x "
+                 "WHERE $2::text IS NULL OR $%d::bigint > 0 OR true) ",
+                 where, 6 + nf);
     else
         snprintf(sql, cap,
                  "WITH cand AS MATERIALIZED (SELECT m.run_id, m.value FROM metrics m WHERE "

@@ -318,7 +318,7 @@ monthly_heatmap(const struct report_curve *c, struct qd_buf *b)
             }
             if (!last)
                 continue;
-            if (yi >= y0 && prev > 0) {
+            if (yi >= y0 && yi <= y1 && prev > 0) {
                 ret[yi - y0][mi - 1] = c->equity[i] / prev - 1;
                 has[yi - y0][mi - 1] = true;
                 m_abs = fmax(m_abs, fabs(ret[yi - y0][mi - 1]));
@@ -381,6 +381,7 @@ static void
 param_heatmap(const struct report_input *in, const char *strategy, struct qd_buf *b)
 {
     json_t **parsed = calloc(in->runs->n ? in->runs->n : 1, sizeof(*parsed));
+    int dir = compare_direction(in->metric);
     const char *keys[2] = {NULL, NULL};
     double xs[HM_MAX], ys[HM_MAX], *grid = NULL, lo = INFINITY, hi = -INFINITY;
     size_t nx = 0, ny = 0, nvary = 0;
@@ -430,7 +431,10 @@ param_heatmap(const struct report_input *in, const char *strategy, struct qd_buf
                 continue;
             xi = index_of(xs, nx, json_number_value(json_object_get(parsed[i], keys[0])));
             yi = index_of(ys, ny, json_number_value(json_object_get(parsed[i], keys[1])));
-            if (xi < nx && yi < ny && !(grid[yi * nx + xi] >= val))
+            /* each cell keeps the point's best run, in the metric's direction */
+            if (xi < nx && yi < ny &&
+                (isnan(grid[yi * nx + xi]) ||
+                 (dir > 0 ? val > grid[yi * nx + xi] : val < grid[yi * nx + xi])))
                 grid[yi * nx + xi] = val;
             lo = fmin(lo, val);
             hi = fmax(hi, val);
@@ -562,6 +566,11 @@ report_html(const struct report_input *in, struct qd_buf *out, struct qd_err *er
         param_heatmap(in, json_string_value(json_object_get(s, "strategy")), out);
     significance(in, out);
     rc = qd_buf_puts(out, "</body></html>\n");
+    /* an append that did not fit (the cap) leaves the page short: refuse it rather than serve
+     * a page with holes; the last append fits only when none before it was refused, or when
+     * the page ends well under the cap */
+    if (rc == QD_OK && out->max != 0 && out->len + 65536 > out->max)
+        rc = QD_ETOOBIG;
     if (rc != QD_OK)
         return qd_err_set(err, rc, rc == QD_ETOOBIG ? "the report is too large"
                                                      : "out of memory");

@@ -531,6 +531,16 @@ START_TEST(experiment_views)
                   json_object_get(json_array_get(json_object_get(r.json, "runs"), 0), "metrics"),
                   "sharpe_ratio")) <= prev);
     qt_resp_free(&r);
+    /* no order_by: by id, paged */
+    snprintf(path, sizeof(path), "/v1/experiments/%lld/runs?limit=3", eid);
+    ck_assert_int_eq(qt_get(&d, path, &r), 0);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    runs = json_object_get(r.json, "runs");
+    ck_assert_int_eq((int)json_array_size(runs), 3);
+    ck_assert_int_lt(json_integer_value(json_object_get(json_array_get(runs, 0), "id")),
+                     json_integer_value(json_object_get(json_array_get(runs, 1), "id")));
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "next_cursor")), "3");
+    qt_resp_free(&r);
     /* a filter: only the runs it matches, still in order */
     snprintf(path, sizeof(path),
              "/v1/experiments/%lld/runs?order_by=metrics.sharpe_ratio%%20DESC&filter="
@@ -881,6 +891,14 @@ START_TEST(model_registry)
                                   "{\"stage\":\"Production\"}", &r), 0);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "stage")), "Production");
     qt_resp_free(&r);
+    /* nor take a Production version out of it */
+    ck_assert_int_eq(qt_http(&d, "POST", "/v1/models/sma-model/versions/1/stage", research,
+                             "application/json", "{\"stage\":\"Archived\"}", 20, &r), 0);
+    ck_assert_int_eq(r.status, 403);
+    qt_resp_free(&r);
+    ck_assert_int_eq(qt_sql_int(dbinfo, "SELECT count(*) FROM model_versions WHERE model = "
+                                        "'sma-model' AND version = 1 AND stage = 'Production'"),
+                     1);
     /* archive_existing (the default): version 1 leaves Production for Archived */
     ck_assert_int_eq(qt_post_json(&d, "/v1/models/sma-model/versions/2/stage",
                                   "{\"stage\":\"Production\"}", &r), 0);
@@ -959,6 +977,7 @@ START_TEST(experiment_report)
     ck_assert_int_eq(qt_get(&d, "/v1/experiments/sma-grid/report", &r), 0);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     ck_assert_ptr_nonnull(strstr(qt_header(&r, "Content-Type"), "text/html"));
+    ck_assert_ptr_nonnull(strstr(qt_header(&r, "Content-Security-Policy"), "default-src 'none'"));
     body = r.body;
     ck_assert_ptr_nonnull(strstr(body, "<!DOCTYPE html>"));
     ck_assert_ptr_nonnull(strstr(body, "<h2>Strategies</h2>"));
@@ -1083,6 +1102,7 @@ START_TEST(run_artifacts)
     ck_assert_int_eq(qt_get(&d, path, &r), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(qt_header(&r, "Content-Type"), "text/html"));
+    ck_assert_str_eq(qt_header(&r, "Content-Security-Policy"), "sandbox");
     ck_assert_int_eq((int)r.len, (int)strlen(body));
     ck_assert(memcmp(r.body, body, r.len) == 0);
     qt_resp_free(&r);
@@ -1109,6 +1129,11 @@ START_TEST(run_artifacts)
     ck_assert_int_eq(qt_http(&d, "PUT", "/v1/runs/999999/artifacts?path=x.txt", d.token,
                              "text/plain", body, strlen(body), &r), 0);
     ck_assert_int_eq(r.status, 404);
+    qt_resp_free(&r);
+    /* no token: refused before anything is written */
+    snprintf(path, sizeof(path), "/v1/runs/%lld/artifacts?path=anon.txt", run);
+    ck_assert_int_eq(qt_http(&d, "PUT", path, NULL, "text/plain", body, strlen(body), &r), 0);
+    ck_assert_int_eq(r.status, 401);
     qt_resp_free(&r);
     /* over the cap (1 MiB here): 413, nothing kept */
     big = malloc((1 << 20) + 10);

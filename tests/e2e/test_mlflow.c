@@ -119,6 +119,9 @@ START_TEST(python_client_sequence)
     j = post("experiments/create", "{\"name\":\"demo\"}", 400);
     ck_assert_str_eq(str(j, "error_code"), "RESOURCE_ALREADY_EXISTS");
     json_decref(j);
+    j = post("experiments/create", "{\"name\":\"123\"}", 400);       /* would shadow an id */
+    ck_assert_str_eq(str(j, "error_code"), "INVALID_PARAMETER_VALUE");
+    json_decref(j);
 
     /* mlflow.start_run(run_name="bright-fox-1"): runs/create with the client's tags */
     snprintf(body, sizeof(body),
@@ -414,6 +417,16 @@ START_TEST(registry_and_lifecycle)
     json_decref(j);
     j = get("registered-models/get-latest-versions?name=demo-model&stages=Staging", 200);
     ck_assert_int_eq((int)json_array_size(json_object_get(j, "model_versions")), 0);
+    json_decref(j);
+    j = post("registered-models/get-latest-versions",
+             "{\"name\":\"demo-model\",\"stages\":[\"None\",\"None\",\"None\",\"None\","
+             "\"None\"]}", 400);
+    json_decref(j);
+    j = get("registered-models/search?filter=name%3D%27demo-model%27", 200);
+    ck_assert_int_eq((int)json_array_size(json_object_get(j, "registered_models")), 1);
+    json_decref(j);
+    j = get("registered-models/search?filter=name%3D%27nope%27", 200);
+    ck_assert_int_eq((int)json_array_size(json_object_get(j, "registered_models")), 0);
     json_decref(j);
     j = get("registered-models/get?name=demo-model", 200);
     ck_assert_int_eq((int)json_array_size(json_object_get(json_object_get(j, "registered_model"),
