@@ -70,7 +70,13 @@ for i in $(seq 1 $n); do
 done
 set -- $(server_time); s1=$1; c1=$2
 got=$(python3 -c "import json; print(len(json.load(open('$work/search.json'))['runs']))")
+mlbody="{\"experiment_ids\":[\"$exp\"],\"max_results\":100,\"order_by\":[\"metrics.sharpe_ratio DESC\"],\"filter\":\"metrics.cagr > 0.5 and params.\`momentum.sma_crossover.fast\` >= 10\"}"
+: > "$work/mlsearch.times"
+for i in $(seq 1 $n); do
+    curl -sf -o /dev/null -w '%{time_total}\n' -H "$H" -H 'Content-Type: application/json' -d "$mlbody" "$U/api/2.0/mlflow/runs/search" >> "$work/mlsearch.times"
+done
 echo "bench tracking search runs=100000 metrics_per_run=20 page=$got requests=$n server_mean_ms=$(python3 -c "print('%.1f' % (($s1 - $s0) / ($c1 - $c0 - 1) * 1000))") client_$(pct "$work/search.times") target_p50_ms<100"
+echo "bench tracking mlflow_runs_search runs=100000 page=100 requests=$n client_$(pct "$work/mlsearch.times")"
 
 # ---- (3) the report of an experiment of 4,950 runs (the full SMA grid on 5,000 bars) ----
 bench_job '{"type":"ingest_equity","params":{"symbols":["GRID"],"start_date":"2000-01-03","end_date":"2019-03-01"}}' >/dev/null

@@ -260,6 +260,76 @@ mlflow_db_metric_history(PGconn *c, int64_t run_id, const char *key, char **json
                2, p, json, "Run not found", err);
 }
 
+/*
+ * runs/search ordered by a metric, as storage/runs_db.c's runs_db_list does it: the first N
+ * summary values of the metric in order (metrics_summary_value, fenced so the planner walks
+ * the index and stops), the visible matching runs among them ranked, N grown fourfold while a
+ * page is short and the walk was cut; when the walk ran out, the runs without the metric
+ * follow by id. sql (cap bytes) is the caller's buffer; parameters as mlflow_db_runs_search
+ * numbers them, with the candidate count last ($k + 5).
+ */
+static enum qd_code
+runs_search_walk(PGconn *c, char *sql, size_t cap, const char *where, bool desc, int k, int np,
+                 const char **p, char *cand, size_t cand_n, unsigned long long want,
+                 char **json, struct qd_err *err)
+{
+    const char *dir = desc ? "DESC" : "ASC";
+    char vis[256];
+    enum qd_code rc;
+
+    snprintf(vis, sizeof(vis),
+             "r.experiment_id = ANY ($1::bigint[]) AND ($%d::int = 3 OR ($%d::int = 1 AND "
+             "r.lifecycle = 'active') OR ($%d::int = 2 AND r.lifecycle = 'deleted'))",
+             k + 1, k + 1, k + 1);
+    snprintf(sql, cap,
+             "WITH cand AS MATERIALIZED (SELECT m.run_id, m.value FROM metrics m WHERE m.key = "
+             "$%d AND m.step = 0 AND m.value <> 'NaN'::float8 ORDER BY m.value %s, m.run_id %s "
+             "LIMIT $%d::bigint), "
+             "matched AS (SELECT r.*, row_number() OVER (ORDER BY c.value %s, r.id %s) AS rn "
+             "FROM cand c JOIN runs r ON r.id = c.run_id WHERE %s AND (%s)), "
+             "walked AS (SELECT (SELECT count(*) FROM cand) < $%d::bigint AS all_seen, (SELECT "
+             "count(*) FROM matched) AS n), "
+             "rest AS (SELECT r.*, (SELECT n FROM walked) + row_number() OVER (ORDER BY r.id %s) "
+             "AS rn FROM runs r WHERE (SELECT all_seen FROM walked) AND %s AND (%s) AND NOT "
+             "EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.key = $%d AND m.step "
+             "= 0 AND m.value <> 'NaN'::float8)), "
+             "numbered AS (SELECT * FROM matched WHERE rn > $%d::bigint AND rn <= $%d::bigint + "
+             "$%d::int + 1 UNION ALL SELECT * FROM rest WHERE rn > $%d::bigint AND rn <= "
+             "$%d::bigint + $%d::int + 1), "
+             "more AS (SELECT NOT all_seen AND n < $%d::bigint + $%d::int + 1 AS x FROM walked) "
+             "SELECT json_strip_nulls(json_build_object('runs', coalesce((SELECT "
+             "json_agg(" RUN_JSON " ORDER BY r.rn) FROM numbered r WHERE r.rn <= $%d::bigint + "
+             "$%d::int), '[]'::json), 'next_page_token', CASE WHEN (SELECT count(*) FROM "
+             "numbered) > $%d::int THEN ($%d::bigint + $%d::int)::text END))::text, (SELECT x "
+             "FROM more)",
+             k + 4, dir, dir, k + 5, dir, dir, vis, where, k + 5, dir, vis, where, k + 4, k + 3,
+             k + 3, k + 2, k + 3, k + 3, k + 2, k + 3, k + 2, k + 3, k + 2, k + 2, k + 3, k + 2);
+    rc = pg_exec(c, "BEGIN READ ONLY", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    *json = NULL;
+    for (unsigned long long n = want * 4 < 1024 ? 1024 : want * 4; rc == QD_OK; n *= 4) {
+        PGresult *res;
+        snprintf(cand, cand_n, "%llu", n);
+        if ((rc = pg_exec(c, sql, np, p, PGRES_TUPLES_OK, &res, err)) != QD_OK)
+            break;
+        if (strcmp(PQgetvalue(res, 0, 1), "t") != 0 || n > (1ULL << 40)) {
+            if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
+                rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+            PQclear(res);
+            break;
+        }
+        PQclear(res);
+    }
+    if (rc == QD_OK)
+        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    else
+        PQclear(PQexec(c, "ROLLBACK"));
+    if (rc != QD_OK) {
+        free(*json);
+        *json = NULL;
+    }
+    return rc;
+}
+
 enum qd_code
 mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array, const struct run_filter *f,
                       const char *order_sql, const char *order_metric, int view,
@@ -267,9 +337,9 @@ mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array, const struct 
                       struct qd_err *err)
 {
     const char *where = f != NULL && f->sql != NULL ? f->sql : "TRUE";
-    int nf = f != NULL && f->sql != NULL ? f->nvalues : 0, np = 1 + nf + 4, k;
+    int nf = f != NULL && f->sql != NULL ? f->nvalues : 0, np = 1 + nf + 5, k;
     const char **p = calloc((size_t)np, sizeof(*p));
-    char v[4], lim[16], off[24], *sql = NULL;
+    char v[4], lim[16], off[24], cand[24] = "0", *sql = NULL;
     size_t cap;
     enum qd_code rc;
 
@@ -286,7 +356,8 @@ mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array, const struct 
     p[k + 1] = lim;
     p[k + 2] = off;
     p[k + 3] = order_metric ? order_metric : "";
-    cap = strlen(where) + strlen(order_sql) + 4096;
+    p[k + 4] = cand;
+    cap = 2 * strlen(where) + strlen(order_sql) + 8192;
     if ((sql = malloc(cap)) == NULL) {
         free(p);
         return qd_err_set(err, QD_ENOMEM, "out of memory");
@@ -305,7 +376,11 @@ mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array, const struct 
              "THEN ($%d::bigint + $%d::int)::text END))::text",
              k + 4, k + 1, k + 1, k + 1, where, order_sql, k + 3, k + 2, order_sql,
              k + 2, k + 2, k + 3, k + 2);
-    rc = one(c, sql, np, p, json, "runs", err);
+    if (order_metric != NULL)
+        rc = runs_search_walk(c, sql, cap, where, strstr(order_sql, "DESC") != NULL, k, np, p,
+                              cand, sizeof(cand), offset + max_results + 1ULL, json, err);
+    else
+        rc = one(c, sql, np - 1, p, json, "runs", err);   /* no candidate count */
     free(sql);
     free(p);
     return rc;
