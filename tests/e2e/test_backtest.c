@@ -1054,9 +1054,10 @@ START_TEST(experiment_report)
     png = ftell(f);
     fclose(f);
     ck_assert_msg(png > 20000, "the screenshot is %ld bytes: an empty page?", png);
-    /* console errors (uncaught exceptions, failed loads) fail the test */
-    st = system("grep -E 'CONSOLE\\(|Uncaught|Failed to load|net::ERR' build/e2e-report.log "
-                ">/dev/null");
+    /* the page's console (Chromium logs it as "INFO:CONSOLE:<line>] ...", an uncaught
+     * exception as "Uncaught ...") fails the test; the browser's own noise (dbus, GPU, its
+     * background fetches) does not. Checked by hand on a page with a script error. */
+    st = system("grep -E 'CONSOLE[:(]|Uncaught' build/e2e-report.log >/dev/null");
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "console errors in build/e2e-report.log");
 }
 END_TEST
