@@ -10,6 +10,7 @@
 #include "storage/models_db.h"
 #include "storage/tracking_db.h"
 #include "tracking/compare.h"
+#include "tracking/params.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -88,43 +89,6 @@ stage_ok(const char *s)
     return false;
 }
 
-/* The strategy config a trading job runs, nested from the flat dotted params of the strategy
- * families ("momentum.sma_crossover.fast": 7 -> {"momentum": {"sma_crossover": {"fast": 7}}}). */
-static json_t *
-strategy_config(const json_t *params)
-{
-    static const char *const families[] = {"momentum.", "mean_reversion.", "regime_aware.",
-                                           NULL};
-    json_t *cfg = json_object(), *v;
-    const char *k;
-
-    json_object_foreach((json_t *)params, k, v)
-    {
-        bool fam = false;
-        char key[256], *save = NULL, *tok, *next;
-        json_t *at = cfg;
-        for (const char *const *f = families; *f; f++)
-            fam |= strncmp(k, *f, strlen(*f)) == 0;
-        if (!fam || strlen(k) >= sizeof(key))
-            continue;
-        snprintf(key, sizeof(key), "%s", k);
-        for (tok = strtok_r(key, ".", &save); tok; tok = next) {
-            next = strtok_r(NULL, ".", &save);
-            if (next == NULL) {
-                json_object_set(at, tok, v);
-            } else {
-                json_t *child = json_object_get(at, tok);
-                if (!json_is_object(child)) {
-                    child = json_object();
-                    json_object_set_new(at, tok, child);
-                }
-                at = child;
-            }
-        }
-    }
-    return cfg;
-}
-
 static void
 models_post_db(struct api_req *r, PGconn *conn)
 {
@@ -166,7 +130,7 @@ models_get_db(struct api_req *r, PGconn *conn)
         api_error(r, 500, "internal", NULL, "could not read the version");
         return;
     }
-    json_object_set_new(j, "strategy_config", strategy_config(json_object_get(j, "params")));
+    json_object_set_new(j, "strategy_config", run_params_strategy_config(json_object_get(j, "params")));
     api_reply_json(r, 200, j);
 }
 

@@ -9,6 +9,7 @@
 #include "jobs/job.h"
 #include "storage/mlflow_db.h"
 #include "storage/runs_db.h"
+#include "tracking/params.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,35 +35,10 @@ rerun_validate(const json_t *params, struct qd_err *err)
     return QD_OK;
 }
 
-/* Sets value at the dotted key under obj, creating objects on the way. */
-static void
-set_nested(json_t *obj, const char *dotted, json_t *value)
-{
-    char key[256], *save = NULL, *tok, *next;
-    json_t *at = obj;
-
-    snprintf(key, sizeof(key), "%s", dotted);
-    for (tok = strtok_r(key, ".", &save); tok; tok = next) {
-        next = strtok_r(NULL, ".", &save);
-        if (next == NULL) {
-            json_object_set(at, tok, value);
-        } else {
-            json_t *child = json_object_get(at, tok);
-            if (!json_is_object(child)) {
-                child = json_object();
-                json_object_set_new(at, tok, child);
-            }
-            at = child;
-        }
-    }
-}
-
 /* The equity_backtest params that reproduce a run recorded with flat params p. */
 static json_t *
 backtest_params(const json_t *p, const char *strategy, const char *experiment)
 {
-    static const char *const families[] = {"momentum.", "mean_reversion.", "regime_aware.",
-                                           NULL};
     static const char *const copied[] = {"start_date", "end_date", "fill", "price", "direction",
                                          "fractional", "initial_capital", "slippage_bps",
                                          "risk_free_rate", "rebalance", NULL};
@@ -80,14 +56,11 @@ backtest_params(const json_t *p, const char *strategy, const char *experiment)
     json_object_set_new(cfg, "name", json_string(strategy));
     json_object_foreach((json_t *)p, k, v)
     {
-        bool fam = false;
-        for (const char *const *f = families; *f; f++)
-            fam |= strncmp(k, *f, strlen(*f)) == 0;
-        if (fam)
-            set_nested(cfg, k, v);
+        if (run_param_is_strategy(k))
+            run_params_set_nested(cfg, k, v);
         else if (strncmp(k, "fees.", 5) == 0 || strncmp(k, "sizing.", 7) == 0 ||
                  strncmp(k, "weights.", 8) == 0)
-            set_nested(bt, k, v);
+            run_params_set_nested(bt, k, v);
     }
     json_object_set_new(bt, "strategy_configs", json_pack("[o]", cfg));
     json_object_set_new(bt, "experiment_name", json_string(experiment));

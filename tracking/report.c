@@ -1,6 +1,7 @@
 /* The experiment report as one self-contained HTML page (see report.h). */
 #include "tracking/report.h"
 #include "common/date.h"
+#include "tracking/params.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -86,19 +87,15 @@ static const char style[] =
 static char *
 strategy_params(const json_t *params)
 {
-    static const char *const families[] = {"momentum.", "mean_reversion.", "regime_aware.",
-                                           NULL};
     struct qd_buf b = {0};
     const char *k;
     json_t *v;
 
     json_object_foreach((json_t *)params, k, v)
     {
-        bool fam = false;
         char *val;
-        for (const char *const *f = families; *f; f++)
-            fam |= strncmp(k, *f, strlen(*f)) == 0;
-        if (!fam || (val = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+        if (!run_param_is_strategy(k) ||
+            (val = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
             continue;
         qd_buf_printf(&b, "%s%s=%s", b.len ? ", " : "", k, val);
         free(val);

@@ -2,6 +2,7 @@
  * undefined values, the direction of a metric) and the comparison JSON on hand-made curves. */
 #include "tests/unit/unit.h"
 #include "tracking/compare.h"
+#include "tracking/params.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -128,6 +129,29 @@ START_TEST(compare_json_shape)
 }
 END_TEST
 
+START_TEST(params_nested_back)
+{
+    json_t *flat = json_pack("{s:i, s:i, s:i, s:f, s:s}", "momentum.sma_crossover.fast", 7,
+                             "momentum.sma_crossover.slow", 21, "regime_aware.trend_filter.window",
+                             200, "fees.rate", 0.001, "fill", "next_open");
+    json_t *cfg = run_params_strategy_config(flat), *want;
+    char long_key[300];
+
+    want = json_pack("{s:{s:{s:i, s:i}}, s:{s:{s:i}}}", "momentum", "sma_crossover", "fast", 7,
+                     "slow", 21, "regime_aware", "trend_filter", "window", 200);
+    ck_assert(json_equal(cfg, want));                   /* fees and fill are not strategy */
+    ck_assert(run_param_is_strategy("mean_reversion.bollinger_bands.std"));
+    ck_assert(!run_param_is_strategy("momentumx.a") && !run_param_is_strategy("sizing.mode"));
+    memset(long_key, 'a', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    run_params_set_nested(cfg, long_key, json_object_get(flat, "fill"));
+    ck_assert(json_equal(cfg, want));                   /* a key too long is left out */
+    json_decref(want);
+    json_decref(cfg);
+    json_decref(flat);
+}
+END_TEST
+
 Suite *
 suite_compare(void)
 {
@@ -136,6 +160,7 @@ suite_compare(void)
 
     tcase_add_test(tc, groups_best_median_mean);
     tcase_add_test(tc, compare_json_shape);
+    tcase_add_test(tc, params_nested_back);
     suite_add_tcase(s, tc);
     return s;
 }
