@@ -76,31 +76,13 @@ mlflow_parse_run_id(const char *s, int64_t *id)
 }
 
 /* One text value from a statement, or QD_ENOTFOUND naming what. */
-static enum qd_code
-one(PGconn *c, const char *sql, int n, const char *const *p, char **out, const char *what,
-    struct qd_err *err)
-{
-    PGresult *res;
-    enum qd_code rc = pg_exec(c, sql, n, p, PGRES_TUPLES_OK, &res, err);
-
-    *out = NULL;
-    if (rc != QD_OK)
-        return rc;
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
-        rc = qd_err_set(err, QD_ENOTFOUND, "%s", what);
-    else if ((*out = strdup(PQgetvalue(res, 0, 0))) == NULL)
-        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
-    PQclear(res);
-    return rc;
-}
-
 enum qd_code
 mlflow_db_experiment(PGconn *c, const char *id, const char *name, char **json,
                      struct qd_err *err)
 {
     const char *p[2] = {id, name};
 
-    return one(c,
+    return pg_one_text(c,
                "SELECT json_build_object('experiment', " EXPERIMENT_JSON ")::text FROM "
                "experiments e WHERE CASE WHEN $1::text IS NOT NULL THEN $1 ~ '^[0-9]{1,18}$' "
                "AND e.id = $1::bigint ELSE e.name = $2 END",
@@ -113,7 +95,7 @@ mlflow_db_experiment_create(PGconn *c, const char *name, const char *artifact_lo
                             const char *tags_json, char **json, struct qd_err *err)
 {
     const char *p[3] = {name, artifact_loc ? artifact_loc : "", tags_json ? tags_json : "{}"};
-    enum qd_code rc = one(c,
+    enum qd_code rc = pg_one_text(c,
                           "WITH ins AS (INSERT INTO experiments (name, artifact_location, tags) "
                           "VALUES ($1, $2, $3::jsonb) ON CONFLICT (name) DO NOTHING RETURNING "
                           "id) SELECT json_build_object('experiment_id', id::text)::text FROM ins",
@@ -134,7 +116,7 @@ mlflow_db_experiments_search(PGconn *c, int view, unsigned max_results, unsigned
     snprintf(v, sizeof(v), "%d", view);
     snprintf(lim, sizeof(lim), "%u", max_results);
     snprintf(off, sizeof(off), "%lu", offset);
-    return one(c,
+    return pg_one_text(c,
                "WITH page AS (SELECT e.* FROM experiments e WHERE $1::int = 3 OR ($1::int = 1 AND "
                "e.lifecycle = 'active') OR ($1::int = 2 AND e.lifecycle = 'deleted') ORDER BY "
                "e.id DESC OFFSET $3::bigint LIMIT $2::int + 1) SELECT json_strip_nulls("
@@ -158,7 +140,7 @@ mlflow_db_run_create(PGconn *c, int64_t experiment_id, const char *user_id, cons
     snprintf(eid, sizeof(eid), "%" PRId64, experiment_id);
     snprintf(st, sizeof(st), "%" PRId64, start_ms);
     /* the name defaults to run-<id>, and mlflow.runName always says the name */
-    rc = one(c,
+    rc = pg_one_text(c,
              "WITH e AS (SELECT id FROM experiments WHERE id = $1::bigint AND lifecycle = "
              "'active'), nid AS (SELECT nextval(pg_get_serial_sequence('runs', 'id')) AS id "
              "FROM e), ins AS (INSERT INTO runs (id, experiment_id, name, strategy, status, "
@@ -180,7 +162,7 @@ mlflow_db_run_update(PGconn *c, int64_t run_id, const char *status, int64_t end_
 
     snprintf(id, sizeof(id), "%" PRId64, run_id);
     snprintf(end, sizeof(end), "%" PRId64, end_ms);
-    return one(c,
+    return pg_one_text(c,
                "WITH upd AS (UPDATE runs SET status = coalesce(lower($2), status), end_time = "
                "coalesce(to_timestamp($3::int8 / 1000.0), end_time), name = coalesce($4, name), "
                "tags = CASE WHEN $4::text IS NULL THEN tags ELSE tags || "
@@ -197,8 +179,9 @@ mlflow_db_run_get(PGconn *c, int64_t run_id, char **json, struct qd_err *err)
     const char *p[1] = {id};
 
     snprintf(id, sizeof(id), "%" PRId64, run_id);
-    return one(c, "SELECT json_build_object('run', " RUN_JSON ")::text FROM runs r WHERE r.id = "
-                  "$1::bigint",
+    return pg_one_text(c,
+                       "SELECT json_build_object('run', " RUN_JSON ")::text FROM runs r WHERE "
+                       "r.id = $1::bigint",
                1, p, json, "Run not found", err);
 }
 
@@ -247,7 +230,7 @@ mlflow_db_metric_history(PGconn *c, int64_t run_id, const char *key, char **json
     const char *p[2] = {id, key};
 
     snprintf(id, sizeof(id), "%" PRId64, run_id);
-    return one(c,
+    return pg_one_text(c,
                "WITH pts AS (SELECT u.s, u.v, u.t, p.seq, u.o FROM metric_points p, "
                "unnest(p.steps, p.vals, p.ts_ms) WITH ORDINALITY AS u(s, v, t, o) WHERE "
                "p.run_id = $1::bigint AND p.key = $2 UNION ALL SELECT m.step, m.value, "
@@ -380,7 +363,7 @@ mlflow_db_runs_search(PGconn *c, const char *experiment_ids_array, const struct 
         rc = runs_search_walk(c, sql, cap, where, strstr(order_sql, "DESC") != NULL, k, np, p,
                               cand, sizeof(cand), offset + max_results + 1ULL, json, err);
     else
-        rc = one(c, sql, np - 1, p, json, "runs", err);   /* no candidate count */
+        rc = pg_one_text(c, sql, np - 1, p, json, "runs", err);   /* no candidate count */
     free(sql);
     free(p);
     return rc;
@@ -408,7 +391,7 @@ mlflow_db_registered_model(PGconn *c, const char *name, char **json, struct qd_e
 {
     const char *p[1] = {name};
 
-    return one(c,
+    return pg_one_text(c,
                "SELECT json_build_object('registered_model', " RM_JSON ")::text FROM "
                "registered_models m WHERE m.name = $1",
                1, p, json, "Registered Model not found", err);
@@ -423,9 +406,10 @@ mlflow_db_registered_models_search(PGconn *c, const char *name, unsigned max_res
 
     snprintf(lim, sizeof(lim), "%u", max_results);
     snprintf(off, sizeof(off), "%lu", offset);
-    return one(c,
+    return pg_one_text(c,
                "WITH page AS (SELECT * FROM registered_models WHERE $3::text IS NULL OR name = "
-               "$3 ORDER BY name OFFSET $2::bigint LIMIT $1::int + 1) SELECT json_strip_nulls(json_build_object("
+               "$3 ORDER BY name OFFSET $2::bigint LIMIT $1::int + 1) SELECT "
+               "json_strip_nulls(json_build_object("
                "'registered_models', coalesce((SELECT json_agg(x.j ORDER BY x.name) FROM (SELECT "
                "m.name, " RM_JSON " AS j FROM page m ORDER BY m.name LIMIT $1::int) x), "
                "'[]'::json), 'next_page_token', CASE WHEN (SELECT count(*) FROM page) > $1::int "
@@ -441,7 +425,7 @@ mlflow_db_model_version(PGconn *c, const char *name, int version, char **json,
     const char *p[2] = {name, v};
 
     snprintf(v, sizeof(v), "%d", version);
-    return one(c,
+    return pg_one_text(c,
                "SELECT json_build_object('model_version', " MV_JSON ")::text FROM model_versions "
                "v WHERE v.model = $1 AND v.version = $2::int",
                2, p, json, "Model Version not found", err);
@@ -453,7 +437,7 @@ mlflow_db_latest_versions(PGconn *c, const char *name, const char *stages_array,
 {
     const char *p[2] = {name, stages_array};
 
-    return one(c,
+    return pg_one_text(c,
                "SELECT json_build_object('model_versions', coalesce((SELECT json_agg(x.j) FROM "
                "(SELECT DISTINCT ON (v.stage) " MV_JSON " AS j FROM model_versions v WHERE "
                "v.model = m.name AND ($2::text[] IS NULL OR v.stage = ANY ($2::text[])) ORDER BY "
@@ -470,7 +454,7 @@ mlflow_db_model_versions_search(PGconn *c, const char *name, unsigned max_result
     const char *p[2] = {name, lim};
 
     snprintf(lim, sizeof(lim), "%u", max_results);
-    return one(c,
+    return pg_one_text(c,
                "SELECT json_build_object('model_versions', coalesce((SELECT json_agg(x.j) FROM "
                "(SELECT " MV_JSON " AS j FROM model_versions v WHERE $1::text IS NULL OR v.model "
                "= $1 ORDER BY v.model, v.version DESC LIMIT $2::int) x), '[]'::json))::text",
@@ -486,7 +470,7 @@ mlflow_db_lifecycle(PGconn *c, bool run, int64_t id, const char *lifecycle, stru
     enum qd_code rc;
 
     snprintf(ids, sizeof(ids), "%" PRId64, id);
-    rc = one(c,
+    rc = pg_one_text(c,
              run ? "UPDATE runs SET lifecycle = $2 WHERE id = $1::bigint RETURNING id::text"
                  : "UPDATE experiments SET lifecycle = $2, last_update_time = now() WHERE id = "
                    "$1::bigint RETURNING id::text",

@@ -21,30 +21,12 @@
     "'production', (SELECT max(version) FROM model_versions v WHERE v.model = m.name AND "      \
     "v.stage = 'Production'))"
 
-static enum qd_code
-one(PGconn *c, const char *sql, int n, const char *const *p, char **out, const char *what,
-    struct qd_err *err)
-{
-    PGresult *res;
-    enum qd_code rc = pg_exec(c, sql, n, p, PGRES_TUPLES_OK, &res, err);
-
-    *out = NULL;
-    if (rc != QD_OK)
-        return rc;
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
-        rc = qd_err_set(err, QD_ENOTFOUND, "%s", what);
-    else if ((*out = strdup(PQgetvalue(res, 0, 0))) == NULL)
-        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
-    PQclear(res);
-    return rc;
-}
-
 enum qd_code
 models_db_create(PGconn *c, const char *name, const char *description, const char *actor,
                  char **json, struct qd_err *err)
 {
     const char *p[3] = {name, description ? description : "", actor};
-    enum qd_code rc = one(c,
+    enum qd_code rc = pg_one_text(c,
                           "WITH ins AS (INSERT INTO registered_models (name, description, "
                           "created_by) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING "
                           "RETURNING *) SELECT " MODEL_JSON "::text FROM ins m",
@@ -58,7 +40,7 @@ models_db_create(PGconn *c, const char *name, const char *description, const cha
 enum qd_code
 models_db_list(PGconn *c, char **json, struct qd_err *err)
 {
-    return one(c,
+    return pg_one_text(c,
                "SELECT json_build_object('models', coalesce(json_agg(" MODEL_JSON " ORDER BY "
                "m.name), '[]'::json))::text FROM registered_models m",
                0, NULL, json, "models", err);
@@ -70,7 +52,7 @@ models_db_get(PGconn *c, const char *name, const char *stage, char **json, struc
     const char *p[2] = {name, stage};
 
     if (stage == NULL)
-        return one(c,
+        return pg_one_text(c,
                    "SELECT (" MODEL_JSON "::jsonb || jsonb_build_object('versions', "
                    "coalesce((SELECT jsonb_agg(" VERSION_JSON "::jsonb || "
                    "jsonb_build_object('transitions', coalesce((SELECT jsonb_agg("
@@ -81,7 +63,7 @@ models_db_get(PGconn *c, const char *name, const char *stage, char **json, struc
                    "registered_models m WHERE m.name = $1",
                    1, p, json, "model not found", err);
     /* what a trading job needs to run the version: its run's strategy and params */
-    return one(c,
+    return pg_one_text(c,
                "SELECT (" VERSION_JSON "::jsonb || jsonb_build_object('strategy', r.strategy, "
                "'params', r.params, 'experiment_id', r.experiment_id, 'data_hash', r.data_hash, "
                "'config_hash', r.config_hash, 'engine_version', r.engine_version))::text FROM "
@@ -108,7 +90,7 @@ models_db_version_create(PGconn *c, const char *name, int64_t run_id, const char
                      "CONFLICT (name) DO UPDATE SET updated_at = now()",
                      2, (const char *[]){name, actor}, PGRES_COMMAND_OK, NULL, err);
     if (rc == QD_OK)
-        rc = one(c,
+        rc = pg_one_text(c,
                  "WITH run AS (SELECT id FROM runs WHERE id = $2::bigint), v AS (INSERT INTO "
                  "model_versions (model, version, run_id, description, created_by, source) "
                  "SELECT $1, coalesce((SELECT max(version) FROM model_versions WHERE model = "
@@ -163,7 +145,7 @@ models_db_transition(PGconn *c, const char *name, int version, const char *stage
                      "SELECT $1, version, $3, 'Archived', $5 FROM old",
                      5, p, PGRES_COMMAND_OK, NULL, err);
     if (rc == QD_OK)
-        rc = one(c,
+        rc = pg_one_text(c,
                  "WITH prev AS (SELECT stage FROM model_versions WHERE model = $1 AND version = "
                  "$2::int FOR UPDATE), upd AS (UPDATE model_versions v SET stage = $3, "
                  "updated_at = now() FROM prev WHERE v.model = $1 AND v.version = $2::int "

@@ -133,3 +133,21 @@ pg_copy_in(PGconn *conn, const char *copy_sql, const char *data, size_t len, str
     }
     return rc;
 }
+
+enum qd_code
+pg_one_text(PGconn *conn, const char *sql, int nparams, const char *const *params, char **out,
+            const char *notfound, struct qd_err *err)
+{
+    PGresult *res;
+    enum qd_code rc = pg_exec(conn, sql, nparams, params, PGRES_TUPLES_OK, &res, err);
+
+    *out = NULL;
+    if (rc != QD_OK)
+        return rc;
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        rc = qd_err_set(err, QD_ENOTFOUND, "%s", notfound);
+    else if ((*out = strdup(PQgetvalue(res, 0, 0))) == NULL)
+        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+    PQclear(res);
+    return rc;
+}

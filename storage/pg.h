@@ -26,6 +26,11 @@ enum qd_code pg_check(PGconn *conn, const PGresult *res, ExecStatusType want,
 enum qd_code pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
                      ExecStatusType want, PGresult **out, struct qd_err *err);
 
+/* The first column of the first row of a parameterized query, strdup'd into *out (NULL
+ * otherwise). No row, or a NULL value: QD_ENOTFOUND with the message notfound. */
+enum qd_code pg_one_text(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                         char **out, const char *notfound, struct qd_err *err);
+
 /* COPY ... FROM STDIN of len bytes already in the COPY format the statement names (text or
  * binary), then the statement's outcome. */
 enum qd_code pg_copy_in(PGconn *conn, const char *copy_sql, const char *data, size_t len,

@@ -16,21 +16,15 @@
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
+/* pg_one_text with "<what> not found". */
 static enum qd_code
 one_text(PGconn *c, const char *sql, int n, const char *const *p, char **out, const char *what,
          struct qd_err *err)
 {
-    PGresult *res;
-    enum qd_code rc = pg_exec(c, sql, n, p, PGRES_TUPLES_OK, &res, err);
+    char msg[128];
 
-    if (rc != QD_OK)
-        return rc;
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
-        rc = qd_err_set(err, QD_ENOTFOUND, "%s not found", what);
-    else if ((*out = strdup(PQgetvalue(res, 0, 0))) == NULL)
-        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
-    PQclear(res);
-    return rc;
+    snprintf(msg, sizeof(msg), "%s not found", what);
+    return pg_one_text(c, sql, n, p, out, msg, err);
 }
 
 enum qd_code

@@ -135,23 +135,17 @@ tracking_db_experiment_create(PGconn *c, const char *name, const char *tags_json
                               struct qd_err *err)
 {
     const char *p[2] = {name, tags_json ? tags_json : "{}"};
-    PGresult *res;
-    enum qd_code rc = pg_exec(
+    enum qd_code rc = pg_one_text(
         c,
         "WITH ins AS (INSERT INTO experiments (name, tags) VALUES ($1, $2::jsonb) ON CONFLICT "
         "(name) DO NOTHING RETURNING *) SELECT json_build_object('id', id, 'name', name, "
         "'lifecycle', lifecycle, 'tags', tags, 'created_at', " TS_UTC("created_at") ", 'runs', "
         "0)::text FROM ins",
-        2, p, PGRES_TUPLES_OK, &res, err);
+        2, p, json, "taken", err);
 
-    *json = NULL;
-    if (rc != QD_OK)
-        return rc;
-    if (PQntuples(res) == 0)
+    /* no row: ON CONFLICT DO NOTHING, the name is taken */
+    if (rc == QD_ENOTFOUND)
         rc = qd_err_set(err, QD_ECONFLICT, "an experiment named \"%.200s\" exists", name);
-    else if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
-        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
-    PQclear(res);
     return rc;
 }
 
@@ -312,14 +306,12 @@ enum qd_code
 tracking_db_metric_history(PGconn *c, int64_t run_id, const char *key, char **json,
                            struct qd_err *err)
 {
-    char id[24];
+    char id[24], notfound[48];
     const char *p[2] = {id, key};
-    PGresult *res;
-    enum qd_code rc;
 
-    *json = NULL;
     snprintf(id, sizeof(id), "%" PRId64, run_id);
-    rc = pg_exec(c,
+    snprintf(notfound, sizeof(notfound), "run %" PRId64 " not found", run_id);
+    return pg_one_text(c,
                  "WITH pts AS (SELECT u.s, u.v, u.t, p.seq, u.o FROM metric_points p, "
                  "unnest(p.steps, p.vals, p.ts_ms) WITH ORDINALITY AS u(s, v, t, o) WHERE "
                  "p.run_id = $1::bigint AND p.key = $2 UNION ALL SELECT m.step, m.value, "
@@ -331,71 +323,43 @@ tracking_db_metric_history(PGconn *c, int64_t run_id, const char *key, char **js
                  "('NaN'::float8, 'Infinity', '-Infinity') THEN NULL ELSE v END, 'timestamp', t) "
                  "ORDER BY s, t, seq, o) FROM pts), '[]'::json))::text "
                  "FROM runs r WHERE r.id = $1::bigint",
-                 2, p, PGRES_TUPLES_OK, &res, err);
-    if (rc != QD_OK)
-        return rc;
-    if (PQntuples(res) == 0)
-        rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " not found", run_id);
-    else if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
-        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
-    PQclear(res);
-    return rc;
+                 2, p, json, notfound, err);
 }
 
 enum qd_code
 tracking_db_artifact_put(PGconn *c, int64_t run_id, const char *path, const char *sha256,
                          int64_t size, char **json, struct qd_err *err)
 {
-    char id[24], sz[24];
+    char id[24], sz[24], notfound[48];
     const char *p[4] = {id, path, sha256, sz};
-    PGresult *res;
-    enum qd_code rc;
 
-    *json = NULL;
     snprintf(id, sizeof(id), "%" PRId64, run_id);
     snprintf(sz, sizeof(sz), "%" PRId64, size);
-    rc = pg_exec(c,
+    snprintf(notfound, sizeof(notfound), "run %" PRId64 " not found", run_id);
+    return pg_one_text(c,
                  "WITH run AS (SELECT id FROM runs WHERE id = $1::bigint), a AS (INSERT INTO "
                  "artifacts (run_id, path, sha256, size) SELECT run.id, $2, $3, $4::bigint FROM "
                  "run ON CONFLICT (run_id, path) DO UPDATE SET sha256 = excluded.sha256, size = "
                  "excluded.size, created_at = now() RETURNING *) SELECT json_build_object("
                  "'run_id', run_id, 'path', path, 'sha256', sha256, 'size', size, 'created_at', "
                  TS_UTC("created_at") ")::text FROM a",
-                 4, p, PGRES_TUPLES_OK, &res, err);
-    if (rc != QD_OK)
-        return rc;
-    if (PQntuples(res) == 0)
-        rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " not found", run_id);
-    else if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
-        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
-    PQclear(res);
-    return rc;
+                 4, p, json, notfound, err);
 }
 
 enum qd_code
 tracking_db_artifacts(PGconn *c, int64_t run_id, char **json, struct qd_err *err)
 {
-    char id[24];
+    char id[24], notfound[48];
     const char *p[1] = {id};
-    PGresult *res;
-    enum qd_code rc;
 
-    *json = NULL;
     snprintf(id, sizeof(id), "%" PRId64, run_id);
-    rc = pg_exec(c,
+    snprintf(notfound, sizeof(notfound), "run %" PRId64 " not found", run_id);
+    return pg_one_text(c,
                  "SELECT json_build_object('run_id', r.id, 'artifacts', coalesce((SELECT "
                  "json_agg(json_build_object('path', a.path, 'sha256', a.sha256, 'size', a.size, "
                  "'created_at', " TS_UTC("a.created_at") ") ORDER BY a.path) FROM artifacts a "
                  "WHERE a.run_id = r.id), '[]'::json))::text FROM runs r WHERE r.id = $1::bigint",
-                 1, p, PGRES_TUPLES_OK, &res, err);
-    if (rc != QD_OK)
-        return rc;
-    if (PQntuples(res) == 0)
-        rc = qd_err_set(err, QD_ENOTFOUND, "run %" PRId64 " not found", run_id);
-    else if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
-        rc = qd_err_set(err, QD_ENOMEM, "out of memory");
-    PQclear(res);
-    return rc;
+                 1, p, json, notfound, err);
 }
 
 enum qd_code
