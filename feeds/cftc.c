@@ -137,17 +137,9 @@ cftc_parse_page(const char *json, size_t len, struct cot_rows *out, size_t *page
 static enum qd_code
 check_page(const struct feed_response *r, void *arg, struct qd_err *err)
 {
-    json_t *root;
-
-    (void)arg;
     if (r->status == 202)
         return qd_err_set(err, QD_ETRANSIENT, "HTTP 202: the report is still being prepared");
-    root = json_loadb(r->body, r->len, 0, NULL);
-    if (root == NULL)
-        return qd_err_set(err, QD_ETRANSIENT, "the answer is not JSON%s",
-                          strncmp(r->content_type, "text/html", 9) == 0 ? " (an HTML page)" : "");
-    json_decref(root);
-    return QD_OK;
+    return feed_check_json(r, arg, err);
 }
 
 enum qd_code

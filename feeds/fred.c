@@ -95,23 +95,6 @@ fred_series_id_valid(const char *id)
     return n >= 1 && n <= 64 && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
 }
 
-/* A 200 that is not JSON (an HTML maintenance page, a cut-off body) may heal: retry it. */
-static enum qd_code
-check_json(const struct feed_response *r, void *arg, struct qd_err *err)
-{
-    json_error_t je;
-    json_t *root;
-
-    (void)arg;
-    root = json_loadb(r->body, r->len, 0, &je);
-    if (root == NULL)
-        return qd_err_set(err, QD_ETRANSIENT, "the answer is not JSON (%s%s)",
-                          strncmp(r->content_type, "text/html", 9) == 0 ? "an HTML page: " : "",
-                          je.text);
-    json_decref(root);
-    return QD_OK;
-}
-
 enum qd_code
 fred_fetch(const char *series_id, int32_t start, int32_t end, feed_stop_fn *stop, void *stop_arg,
            struct feed_series *out, struct qd_err *err)
@@ -142,7 +125,7 @@ fred_fetch(const char *series_id, int32_t start, int32_t end, feed_stop_fn *stop
                  "%s/fred/series/observations?series_id=%s&api_key=%s&file_type=json"
                  "&observation_start=%s&observation_end=%s&sort_order=asc&offset=%zu",
                  fs->fred_url, series_id, fs->fred_key, from, to, offset);
-        rc = feed_get(&fs->http, url, shown, check_json, NULL, stop, stop_arg, &r, err);
+        rc = feed_get(&fs->http, url, shown, feed_check_json, NULL, stop, stop_arg, &r, err);
         if (rc != QD_OK) {
             free(r.body);
             feed_series_release(out);

@@ -6,6 +6,8 @@
 #define _DEFAULT_SOURCE
 #include "feeds/http.h"
 
+#include <jansson.h>
+
 #include <curl/curl.h>
 
 #include <stdint.h>
@@ -271,4 +273,20 @@ feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
         if (!nap(wait, stop, stop_arg))
             return qd_err_set(err, QD_ECANCELED, "cancelled");
     }
+}
+
+enum qd_code
+feed_check_json(const struct feed_response *r, void *arg, struct qd_err *err)
+{
+    json_error_t je;
+    json_t *root;
+
+    (void)arg;
+    root = json_loadb(r->body, r->len, 0, &je);
+    if (root == NULL)
+        return qd_err_set(err, QD_ETRANSIENT, "the answer is not JSON (%s%s)",
+                          strncmp(r->content_type, "text/html", 9) == 0 ? "an HTML page: " : "",
+                          je.text);
+    json_decref(root);
+    return QD_OK;
 }

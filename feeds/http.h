@@ -48,6 +48,10 @@ struct feed_extra {
     const char        *post;        /* a form body (application/x-www-form-urlencoded): POST */
 };
 
+/* A feed_check_fn for JSON sources: a 2xx body that is not JSON (an HTML maintenance page, a
+ * cut-off answer) may heal, so it is QD_ETRANSIENT and retried. arg unused. */
+enum qd_code feed_check_json(const struct feed_response *r, void *arg, struct qd_err *err);
+
 /* feed_get with extras (x may be NULL). */
 enum qd_code feed_get_ex(const struct feed_http_opts *o, const char *url, const char *shown,
                          struct feed_extra *x, feed_check_fn *check, void *check_arg,

@@ -147,20 +147,6 @@ polygon_error_message(const char *json, size_t len, char *out, size_t n)
     json_decref(root);
 }
 
-static enum qd_code
-check_json(const struct feed_response *r, void *arg, struct qd_err *err)
-{
-    json_t *root;
-
-    (void)arg;
-    root = json_loadb(r->body, r->len, 0, NULL);
-    if (root == NULL)
-        return qd_err_set(err, QD_ETRANSIENT, "the answer is not JSON%s",
-                          strncmp(r->content_type, "text/html", 9) == 0 ? " (an HTML page)" : "");
-    json_decref(root);
-    return QD_OK;
-}
-
 /* GET url (under the configured base) with the key; maps the final status. */
 static enum qd_code
 polygon_get(const char *url, const char *shown, feed_stop_fn *stop, void *stop_arg,
@@ -176,7 +162,7 @@ polygon_get(const char *url, const char *shown, feed_stop_fn *stop, void *stop_a
     if (fs->polygon_key[0] == '\0')
         return qd_err_set(err, QD_EAUTH, "no Polygon API key: set POLYGON_API_KEY");
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", fs->polygon_key);
-    rc = feed_get_ex(&fs->http, url, shown, &x, check_json, NULL, stop, stop_arg, r, err);
+    rc = feed_get_ex(&fs->http, url, shown, &x, feed_check_json, NULL, stop, stop_arg, r, err);
     if (rc != QD_OK || (r->status >= 200 && r->status < 300))
         return rc;
     polygon_error_message(r->body, r->len, msg, sizeof(msg));

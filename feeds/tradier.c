@@ -231,21 +231,6 @@ tradier_error_message(const char *body, size_t len, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)k, body);
 }
 
-/* A 2xx answer that is not JSON (an HTML maintenance page, a cut-off body) may heal. */
-static enum qd_code
-check_json(const struct feed_response *r, void *arg, struct qd_err *err)
-{
-    json_t *root;
-
-    (void)arg;
-    root = json_loadb(r->body, r->len, 0, NULL);
-    if (root == NULL)
-        return qd_err_set(err, QD_ETRANSIENT, "the answer is not JSON%s",
-                          strncmp(r->content_type, "text/html", 9) == 0 ? " (an HTML page)" : "");
-    json_decref(root);
-    return QD_OK;
-}
-
 /* GET base + path with the token; maps the final status. The caller frees r->body. */
 static enum qd_code
 tradier_get(const char *path, const char *shown, feed_stop_fn *stop, void *stop_arg,
@@ -262,7 +247,7 @@ tradier_get(const char *path, const char *shown, feed_stop_fn *stop, void *stop_
         return qd_err_set(err, QD_EAUTH, "no Tradier API key: set TRADIER_API_KEY");
     snprintf(url, sizeof(url), "%s%s", fs->tradier_url, path);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", fs->tradier_key);
-    rc = feed_get_ex(&fs->http, url, shown, &x, check_json, NULL, stop, stop_arg, r, err);
+    rc = feed_get_ex(&fs->http, url, shown, &x, feed_check_json, NULL, stop, stop_arg, r, err);
     if (rc != QD_OK || (r->status >= 200 && r->status < 300))
         return rc;
     tradier_error_message(r->body, r->len, msg, sizeof(msg));
