@@ -6,7 +6,6 @@
 #include "engines/equity.h"
 #include "engines/equity_int.h"
 
-#include <sys/mman.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -654,14 +653,16 @@ eq_sma_cross_targets(const struct eq_ticks *t, unsigned fast, unsigned slow, int
     CROSS_FILL(cross_sign(t->prefix, i, fast, slow));
 }
 
-/* The same from per-window sums (sums[w][i] = sum of the last w closes at bar i, in ticks).
- * The caller checked |sum| * window < 2^53, so the cross products are exact in double.
+/* The same from the prefix sums of the closes in ticks, as doubles: the sum of the last w closes
+ * at bar i is hi[i] - lo_w[i], with hi = pd + 1 and lo_w = pd + 1 - w (pd[j] = sum of the
+ * closes before bar j, 0 for j <= 0). The caller checked that every prefix and every sum times
+ * a window stay below 2^53, so the differences and the cross products are exact in double.
  * Without exact ties the rule reduces to: flat until the first change of sign, then long
  * exactly where fast > slow; that is one elementwise pass the compiler vectorizes. A tie
  * anywhere sends the series through the event-by-event rule instead. */
 static void
-cross_targets_sums(const double *restrict sf, const double *restrict ss, size_t n, unsigned fast,
-                   unsigned slow, int8_t down, int8_t *restrict target)
+cross_targets_sums(const double *restrict hi, const double *restrict lf, const double *restrict ls,
+                   size_t n, unsigned fast, unsigned slow, int8_t down, int8_t *restrict target)
 {
     size_t first = (fast > slow ? fast : slow) - 1, at;
     double a = slow, b = fast;
@@ -679,8 +680,9 @@ cross_targets_sums(const double *restrict sf, const double *restrict ss, size_t 
         /* two bars per step; the same products and comparisons as the scalar loop */
         __m128d va = _mm_set1_pd(a), vb = _mm_set1_pd(b), eq = _mm_setzero_pd();
         for (; at + 2 <= n; at += 2) {
-            __m128d x = _mm_mul_pd(_mm_loadu_pd(sf + at), va);
-            __m128d y = _mm_mul_pd(_mm_loadu_pd(ss + at), vb);
+            __m128d h = _mm_loadu_pd(hi + at);
+            __m128d x = _mm_mul_pd(_mm_sub_pd(h, _mm_loadu_pd(lf + at)), va);
+            __m128d y = _mm_mul_pd(_mm_sub_pd(h, _mm_loadu_pd(ls + at)), vb);
             int gt = _mm_movemask_pd(_mm_cmpgt_pd(x, y));
             eq = _mm_or_pd(eq, _mm_cmpeq_pd(x, y));
             target[at] = (gt & 1) ? 1 : down;
@@ -690,12 +692,13 @@ cross_targets_sums(const double *restrict sf, const double *restrict ss, size_t 
     }
 #endif
     for (; at < n; at++) {
-        double x = sf[at] * a, y = ss[at] * b;
+        double x = (hi[at] - lf[at]) * a, y = (hi[at] - ls[at]) * b;
         target[at] = (int8_t)((x > y) * (1 - down) + down);   /* 1 above, else down */
         ties |= x == y;
     }
     if (ties) {
-        CROSS_FILL((sf[i] * a > ss[i] * b) - (sf[i] * a < ss[i] * b));
+        CROSS_FILL(((hi[i] - lf[i]) * a > (hi[i] - ls[i]) * b) -
+                   ((hi[i] - lf[i]) * a < (hi[i] - ls[i]) * b));
         return;
     }
     other = memchr(target + first, target[first] == 1 ? down : 1, n - first);
@@ -717,33 +720,34 @@ valid_bits(size_t w, size_t first, size_t n)
     return m;
 }
 
-/* Exact ties (sf * a == ss * b) among the bars of word w that count. */
+/* Exact ties (fast sum * a == slow sum * b) among the bars of word w that count. */
 static uint64_t
-tie_bits(const double *sf, const double *ss, size_t w, double a, double b, uint64_t valid)
+tie_bits(const double *hi, const double *lf, const double *ls, size_t w, double a, double b,
+         uint64_t valid)
 {
     uint64_t eq = 0;
 
-    for (unsigned j = 0; j < 64; j++)
-        eq |= (uint64_t)(sf[(w << 6) + j] * a == ss[(w << 6) + j] * b) << j;
+    for (size_t i = w << 6; i < (w << 6) + 64; i++)
+        eq |= (uint64_t)((hi[i] - lf[i]) * a == (hi[i] - ls[i]) * b) << (i & 63);
     return eq & valid;
 }
 
-/* bits[w] = "fast above slow" (sf * a > ss * b) and ties[w] = "exactly equal" for the bars in
+/* bits[w] = "fast above slow" (fast sum * a > slow sum * b) and ties[w] = "exactly equal" for the bars in
  * [first, n), 0 elsewhere; the rows hold nw * 64 values (zero padded). Returns whether some
  * counted bar is an exact tie. The products and comparisons are those of cross_targets_sums. */
 static bool
-cross_bits_generic(const double *restrict sf, const double *restrict ss, size_t n, size_t nw,
-                   size_t first, double a, double b, uint64_t *restrict bits,
-                   uint64_t *restrict ties)
+cross_bits_generic(const double *restrict hi, const double *restrict lf,
+                   const double *restrict ls, size_t n, size_t nw, size_t first, double a,
+                   double b, uint64_t *restrict bits, uint64_t *restrict ties)
 {
     uint64_t any = 0;
 
     for (size_t w = 0; w < nw; w++) {
         uint64_t gt = 0, valid = valid_bits(w, first, n);
-        for (unsigned j = 0; j < 64; j++)
-            gt |= (uint64_t)(sf[(w << 6) + j] * a > ss[(w << 6) + j] * b) << j;
+        for (size_t i = w << 6; i < (w << 6) + 64; i++)
+            gt |= (uint64_t)((hi[i] - lf[i]) * a > (hi[i] - ls[i]) * b) << (i & 63);
         bits[w] = gt & valid;
-        ties[w] = valid ? tie_bits(sf, ss, w, a, b, valid) : 0;
+        ties[w] = valid ? tie_bits(hi, lf, ls, w, a, b, valid) : 0;
         any |= ties[w];
     }
     return any != 0;
@@ -755,34 +759,35 @@ cross_bits_generic(const double *restrict sf, const double *restrict ss, size_t 
  * multiplications and ordered comparisons are the IEEE operations of the generic loop, so the
  * bits are the same; ties are noticed per word and then located exactly. */
 __attribute__((target("avx2"))) static bool
-cross_bits_avx2(const double *restrict sf, const double *restrict ss, size_t n, size_t nw,
-                size_t first, double a, double b, uint64_t *restrict bits,
+cross_bits_avx2(const double *restrict hi, const double *restrict lf, const double *restrict ls,
+                size_t n, size_t nw, size_t first, double a, double b, uint64_t *restrict bits,
                 uint64_t *restrict ties)
 {
     __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b);
     uint64_t any = 0;
 
     for (size_t w = 0; w < nw; w++) {
-        const double *x0 = sf + (w << 6), *y0 = ss + (w << 6);
+        const double *h0 = hi + (w << 6), *f0 = lf + (w << 6), *s0 = ls + (w << 6);
         uint64_t gt = 0, valid = valid_bits(w, first, n);
         __m256d eq = _mm256_setzero_pd();
         for (unsigned j = 0; j < 64; j += 4) {
-            __m256d x = _mm256_mul_pd(_mm256_loadu_pd(x0 + j), va);
-            __m256d y = _mm256_mul_pd(_mm256_loadu_pd(y0 + j), vb);
+            __m256d h = _mm256_loadu_pd(h0 + j);
+            __m256d x = _mm256_mul_pd(_mm256_sub_pd(h, _mm256_loadu_pd(f0 + j)), va);
+            __m256d y = _mm256_mul_pd(_mm256_sub_pd(h, _mm256_loadu_pd(s0 + j)), vb);
             gt |= (uint64_t)_mm256_movemask_pd(_mm256_cmp_pd(x, y, _CMP_GT_OQ)) << j;
             eq = _mm256_or_pd(eq, _mm256_cmp_pd(x, y, _CMP_EQ_OQ));
         }
         bits[w] = gt & valid;
-        ties[w] = valid && _mm256_movemask_pd(eq) != 0 ? tie_bits(sf, ss, w, a, b, valid) : 0;
+        ties[w] = valid && _mm256_movemask_pd(eq) != 0 ? tie_bits(hi, lf, ls, w, a, b, valid) : 0;
         any |= ties[w];
     }
     return any != 0;
 }
 #endif
 
-typedef bool cross_bits_fn(const double *restrict sf, const double *restrict ss, size_t n,
-                           size_t nw, size_t first, double a, double b, uint64_t *restrict bits,
-                           uint64_t *restrict ties);
+typedef bool cross_bits_fn(const double *restrict hi, const double *restrict lf,
+                           const double *restrict ls, size_t n, size_t nw, size_t first, double a,
+                           double b, uint64_t *restrict bits, uint64_t *restrict ties);
 
 /* The crossover rule on bits: a tie keeps the side of the bar before it (the last non-zero
  * sign), bar by bar in order, across words. Ties are rare: only their bits are visited. */
@@ -810,11 +815,9 @@ struct sweep {
     struct eq_metrics          *out;
     const unsigned             *pairs;      /* (fast, slow) per grid index */
     size_t                      npairs;
-    double                     *sums;       /* window w at sums + slot[w] * stride, or NULL */
-    size_t                     *slot;       /* per window up to maxw: its row in sums */
-    size_t                      stride;     /* n rounded up to 64: rows are zero padded */
-    unsigned                   *row_window; /* per row of sums: its window */
-    size_t                      rows;
+    double                     *pd_mem;     /* the prefix sums below, or NULL */
+    const double               *pd;         /* pd[j], -maxw <= j <= stride: see cross_targets_sums */
+    size_t                      stride;     /* n rounded up to 64: the bits' words */
     cross_bits_fn              *cross_bits;
 };
 
@@ -827,21 +830,22 @@ sweep_point(void *ctx, size_t k, void *scratch)
     int8_t *target = scratch;
     uint64_t *bits = (uint64_t *)((char *)scratch + sw->stride), *ties = bits + nw;
     unsigned f = sw->pairs[2 * k], sl = sw->pairs[2 * k + 1];
-    const double *sf, *ss;
+    const double *hi, *lf, *ls;
 
-    if (sw->sums == NULL) {
+    if (sw->pd == NULL) {
         eq_sma_cross_targets(sw->t, f, sl, sw->p->long_short ? -1 : 0, target);
         eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
         return;
     }
-    sf = sw->sums + sw->slot[f] * sw->stride;
-    ss = sw->sums + sw->slot[sl] * sw->stride;
+    hi = sw->pd + 1;
+    lf = sw->pd + 1 - f;
+    ls = sw->pd + 1 - sl;
     if (!sw->p->long_short) {
         /* long only: the targets as bits. Long where fast > slow, a tie keeping the side
          * before it; flat until the first change of side after the first non-tie bar i0. */
         size_t first = (f > sl ? f : sl) - 1, i0 = first;
         if (first < n) {
-            if (sw->cross_bits(sf, ss, n, nw, first, sl, f, bits, ties)) {
+            if (sw->cross_bits(hi, lf, ls, n, nw, first, sl, f, bits, ties)) {
                 fill_ties(bits, ties, nw);
                 i0 = bits_find(ties, first, n, 0);
             }
@@ -856,73 +860,38 @@ sweep_point(void *ctx, size_t k, void *scratch)
         simulate_bits(sw->mk, bits, sw->p, &sw->out[k]);
         return;
     }
-    cross_targets_sums(sf, ss, n, f, sl, sw->p->long_short ? -1 : 0, target);
+    cross_targets_sums(hi, lf, ls, n, f, sl, sw->p->long_short ? -1 : 0, target);
     eq_simulate(sw->mk, target, sw->p, &sw->out[k], NULL, NULL, 0, NULL);
 }
 
-/* Arrays every grid point reads (megabytes): 2 MiB aligned and marked for transparent huge
- * pages. Measured: the same sweep ran 40-150 % slower with these arrays on 4 KiB pages, and
- * the difference moved with the address-space layout. Freed with free(). */
-static void *
-eq_big_alloc(size_t bytes)
-{
-    void *p = NULL;
-
-    if (posix_memalign(&p, (size_t)2 << 20, bytes ? bytes : 1) != 0)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return p;
-}
-
-/* One rolling sum per window in use, as doubles when every sum times a window stays below
- * 2^53 (then the cross products are exact); otherwise sums stays NULL and the 128-bit path is
- * used. This lays the rows out; sum_row fills them, on the sweep's threads. */
+/* The closes' prefix sums in ticks as doubles, when every prefix and every window's sum times a
+ * window stay below 2^53 (then the sums and their cross products are exact); otherwise pd stays
+ * NULL and the 128-bit path is used. pd[j] for -maxw <= j <= stride: 0 up to j = 0, constant
+ * after n, so that every grid point reads whole 64-bar words without bounds checks. A few
+ * tens of kB shared by every grid point: it stays in cache. */
 static void
-sweep_sums(struct sweep *sw, unsigned maxw)
+sweep_prefix(struct sweep *sw, unsigned maxw)
 {
     size_t n = sw->mk->n;
-    int64_t maxabs = 0;
+    int64_t maxabs = 0, total = 0;
+    double *pd;
 
     for (size_t i = 0; i < n; i++) {
         int64_t v = sw->t->prefix[i + 1] - sw->t->prefix[i];
         maxabs = v > maxabs ? v : -v > maxabs ? -v : maxabs;
+        total += v < 0 ? -v : v;
     }
-    if (maxabs >= (INT64_C(1) << 53) / ((int64_t)maxw * maxw + 1))
+    if (maxabs >= (INT64_C(1) << 53) / ((int64_t)maxw * maxw + 1) || total >= INT64_C(1) << 53)
         return;
-    sw->slot = calloc(maxw + 1, sizeof(*sw->slot));
-    sw->row_window = malloc((maxw + 1) * sizeof(*sw->row_window));
-    if (sw->slot == NULL || sw->row_window == NULL)
+    sw->pd_mem = malloc((maxw + sw->stride + 1) * sizeof(double));
+    if (sw->pd_mem == NULL)
         return;
-    for (size_t k = 0; k < 2 * sw->npairs; k++)
-        if (sw->slot[sw->pairs[k]] == 0)
-            sw->slot[sw->pairs[k]] = 1;
-    for (unsigned w = 1; w <= maxw; w++)
-        if (sw->slot[w] != 0) {
-            sw->slot[w] = sw->rows;
-            sw->row_window[sw->rows++] = w;
-        }
-    sw->sums = eq_big_alloc((sw->rows + 1) * sw->stride * sizeof(*sw->sums));
-}
-
-/* Row k of the sums: the window's rolling sum, zero before it is defined and in the padding. */
-static void
-sum_row(void *ctx, size_t k, void *scratch)
-{
-    struct sweep *sw = ctx;
-    unsigned w = sw->row_window[k];
-    size_t n = sw->mk->n;
-    double *dst = sw->sums + k * sw->stride;
-    const int64_t *pre = sw->t->prefix;
-
-    (void)scratch;
-    for (size_t i = 0; i + 1 < w && i < sw->stride; i++)
-        dst[i] = 0;
-    for (size_t i = w - 1; i < n; i++)
-        dst[i] = (double)(pre[i + 1] - pre[i + 1 - w]);
-    for (size_t i = n > w - 1 ? n : w - 1; i < sw->stride; i++)
-        dst[i] = 0;
+    pd = sw->pd_mem + maxw;
+    for (size_t j = 0; j <= maxw; j++)
+        sw->pd_mem[j] = 0;
+    for (size_t j = 1; j <= sw->stride; j++)
+        pd[j] = (double)sw->t->prefix[j <= n ? j : n];
+    sw->pd = pd;
 }
 
 enum qd_code
@@ -946,15 +915,7 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
     if (__builtin_cpu_supports("avx2"))
         sw.cross_bits = cross_bits_avx2;
 #endif
-    sweep_sums(&sw, maxw);
-    rc = sw.sums != NULL ? eq_parallel_for(sw.rows, threads, 0, sum_row, &sw, NULL, NULL, err)
-                         : QD_OK;
-    if (rc != QD_OK) {
-        free(sw.sums);
-        free(sw.slot);
-        free(sw.row_window);
-        return rc;
-    }
+    sweep_prefix(&sw, maxw);
     {
         /* one set of prefix sums for every grid point */
         struct eq_prefix pre;
@@ -970,9 +931,7 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
                                  stop, stop_arg, err);
         }
     }
-    free(sw.sums);
-    free(sw.slot);
-    free(sw.row_window);
+    free(sw.pd_mem);
     return rc;
 }
 
