@@ -68,13 +68,14 @@ eq_sizing_inputs(const double *close, size_t n, unsigned window, double *vol, do
     }
 }
 
-/* The size the sizing rule asks for at this fill, before the cash cap; NaN: no entry. */
-static double
-wanted_size(const struct sim *s, double fill, size_t signal_bar)
+/* The size the sizing rule asks for at this fill, before the cash cap; NaN: no entry. all_in is
+ * what the cash buys: cash / (fill * (1 + rate) + per_share). */
+static inline __attribute__((always_inline)) double
+wanted_size(const struct sim *s, double fill, double all_in, size_t signal_bar)
 {
     const struct eq_sim_params *p = s->p;
     const struct eq_market *mk = s->mk;
-    double all_in = s->cash / (fill * (1.0 + p->fee_rate) + p->fee_per_share), f;
+    double f;
 
     switch (p->sizing) {
     case EQ_SIZE_FIXED_SHARES:
@@ -107,7 +108,7 @@ open_position(struct sim *s, double px, int32_t day, size_t signal_bar, int dir)
     const struct eq_sim_params *p = s->p;
     double fill = px * (1.0 + dir * p->slippage_bps * 1e-4);
     double all_in = s->cash / (fill * (1.0 + p->fee_rate) + p->fee_per_share), notional, fee;
-    double size = wanted_size(s, fill, signal_bar);
+    double size = wanted_size(s, fill, all_in, signal_bar);
 
     if (isnan(size))
         return;

@@ -1,8 +1,9 @@
 #ifndef ENGINES_PARALLEL_H
 #define ENGINES_PARALLEL_H
 
-/* Runs independent grid points on threads. Point k always goes to thread k % threads and writes
- * only its own results, so the output does not depend on the thread count. */
+/* Runs independent grid points on threads, handed out in small runs to whichever thread is
+ * free. Point k writes only its own results, so the output does not depend on the thread count
+ * or the order. */
 
 #include "common/err.h"
 
