@@ -10,6 +10,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include <math.h>
 #include <stdlib.h>
@@ -230,6 +233,20 @@ struct curve {
     size_t  nret, held;
 };
 
+/* The division gate of the drawdown. The maximum drawdown is, exactly, the largest of
+ * 1 - equity / peak (each computed in double) over the bars below their running peak; the
+ * division is only worth doing for an equity that could beat the deepest so far, mdd. An
+ * equity e >= dd_gate(peak, mdd) cannot: with u = 2^-53, a = fl(1 - mdd) and the gate
+ * G = fl(fl(peak * a) * fl(1 + 1e-14)) >= peak * (1 - mdd) * (1 - u)^3 * (1 + 44u), so
+ * fl(e / peak) >= (1 - mdd) * (1 - u)^4 * (1 + 44u) > 1 - mdd, and then fl(1 - fl(e / peak))
+ * <= mdd. So skipping the division above the gate never changes the result, whatever order
+ * or grouping the bars are visited in (docs/engine.md). */
+static inline double
+dd_gate(double peak, double mdd)
+{
+    return peak * (1.0 - mdd) * (1.0 + 1e-14);
+}
+
 /* One bar's equity into the statistics. Kept small and branch-light: it is the hot loop. */
 static inline void
 curve_bar(struct curve *c, double eq, int32_t day, bool first_bar)
@@ -250,12 +267,126 @@ curve_bar(struct curve *c, double eq, int32_t day, bool first_bar)
         c->peak_day = day;
         return;
     }
-    if (eq < c->peak * (1.0 - c->mdd)) {   /* only a deeper trough needs the division */
+    if (eq < dd_gate(c->peak, c->mdd)) {   /* only a deeper trough needs the division */
         double dd = 1.0 - eq / c->peak;
         c->mdd = dd > c->mdd ? dd : c->mdd;
     }
     if (day - c->peak_day > c->max_dur)
         c->max_dur = day - c->peak_day;
+}
+
+/* The running peak, drawdown and its duration over a fully invested long stretch, whose equity
+ * is sh * close (sh > 0). Between two new peaks only the lowest equity can deepen the drawdown
+ * (1 - e / peak falls as e rises, and both roundings are monotone) and only the last bar
+ * lengthens the time under the peak, so the bars below a peak are folded into their lowest
+ * equity (trough) and their last bar (below), and settled once: one division per dip at most,
+ * none when the dip is above the gate. */
+struct walk {
+    double  peak, mdd, gate, trough;    /* gate: dd_gate(peak, mdd); trough: +inf for none */
+    int32_t peak_day, max_dur;
+    size_t  below;                      /* SIZE_MAX: no bar below the peak since it */
+};
+
+/* The bars below the peak since it, into the drawdown and its duration. */
+static inline __attribute__((always_inline)) void
+walk_settle(struct walk *w, const int32_t *day)
+{
+    if (w->below != SIZE_MAX) {
+        if (w->trough < w->gate) {
+            double dd = 1.0 - w->trough / w->peak;
+            w->mdd = dd > w->mdd ? dd : w->mdd;
+        }
+        if (day[w->below] - w->peak_day > w->max_dur)
+            w->max_dur = day[w->below] - w->peak_day;
+    }
+    w->trough = INFINITY;
+    w->below = SIZE_MAX;
+}
+
+/* Bar t, of equity eq: at or above the peak it is the new peak (equality too: the day moves),
+ * else it joins the dip. */
+static inline __attribute__((always_inline)) void
+walk_bar(struct walk *w, const int32_t *day, size_t t, double eq)
+{
+    if (eq >= w->peak) {
+        walk_settle(w, day);
+        w->peak = eq;
+        w->peak_day = day[t];
+        w->gate = dd_gate(eq, w->mdd);
+    } else {
+        w->trough = eq < w->trough ? eq : w->trough;
+        w->below = t;
+    }
+}
+
+/* Bars [t, stop) into *wp, then settled; equity (may be NULL) gets each bar's equity. */
+static void
+held_walk_generic(const double *close, const int32_t *day, size_t t, size_t stop, double sh,
+                  struct walk *wp, double *equity)
+{
+    struct walk w = *wp;      /* a local: in registers (through a pointer it lived in memory) */
+
+    for (; t < stop; t++) {
+        double eq = sh * close[t];
+        if (equity)
+            equity[t] = eq;
+        walk_bar(&w, day, t, eq);
+    }
+    walk_settle(&w, day);
+    *wp = w;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same, four bars per step: a step with no new peak only lowers the dip's minimum (the same
+ * products sh * close, and min is exact); a step with one goes bar by bar. */
+__attribute__((target("avx2"))) static void
+held_walk_avx2(const double *close, const int32_t *day, size_t t, size_t stop, double sh,
+               struct walk *wp)
+{
+    struct walk w = *wp;
+    __m256d vsh = _mm256_set1_pd(sh), vpeak = _mm256_set1_pd(w.peak);
+    __m256d vlow = _mm256_set1_pd(INFINITY);
+
+    for (; t + 4 <= stop; t += 4) {
+        __m256d eq = _mm256_mul_pd(vsh, _mm256_loadu_pd(close + t));
+        if (_mm256_movemask_pd(_mm256_cmp_pd(eq, vpeak, _CMP_GE_OQ)) == 0) {
+            vlow = _mm256_min_pd(vlow, eq);
+            w.below = t + 3;
+        } else {
+            double e[4];
+            __m128d m = _mm_min_pd(_mm256_castpd256_pd128(vlow), _mm256_extractf128_pd(vlow, 1));
+            double low = _mm_cvtsd_f64(_mm_min_sd(m, _mm_unpackhi_pd(m, m)));
+            w.trough = low < w.trough ? low : w.trough;
+            vlow = _mm256_set1_pd(INFINITY);
+            _mm256_storeu_pd(e, eq);
+            for (unsigned j = 0; j < 4; j++)
+                walk_bar(&w, day, t + j, e[j]);
+            vpeak = _mm256_set1_pd(w.peak);
+        }
+    }
+    {
+        __m128d m = _mm_min_pd(_mm256_castpd256_pd128(vlow), _mm256_extractf128_pd(vlow, 1));
+        double low = _mm_cvtsd_f64(_mm_min_sd(m, _mm_unpackhi_pd(m, m)));
+        w.trough = low < w.trough ? low : w.trough;
+    }
+    for (; t < stop; t++)
+        walk_bar(&w, day, t, sh * close[t]);
+    walk_settle(&w, day);
+    *wp = w;
+}
+#endif
+
+static void
+held_walk(const double *close, const int32_t *day, size_t t, size_t stop, double sh,
+          struct walk *w, double *equity)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (equity == NULL && __builtin_cpu_supports("avx2")) {
+        held_walk_avx2(close, day, t, stop, sh, w);
+        return;
+    }
+#endif
+    held_walk_generic(close, day, t, stop, sh, w, equity);
 }
 
 /* Trade statistics behind the trade metrics. */
@@ -306,9 +437,7 @@ eq_prefix_init(struct eq_prefix *p, const struct eq_market *mk, double risk_free
     p->r2 = malloc((n + 1) * sizeof(double));
     p->down2 = malloc((n + 1) * sizeof(double));
     p->close = malloc((n + 1) * sizeof(double));
-    p->bmax = malloc((n / EQ_BLOCK + 1) * sizeof(double));
-    p->bmin = malloc((n / EQ_BLOCK + 1) * sizeof(double));
-    if (!p->r || !p->r2 || !p->down2 || !p->close || !p->bmax || !p->bmin) {
+    if (!p->r || !p->r2 || !p->down2 || !p->close) {
         eq_prefix_release(p);
         return qd_err_set(err, QD_ENOMEM, "out of memory");
     }
@@ -320,15 +449,6 @@ eq_prefix_init(struct eq_prefix *p, const struct eq_market *mk, double risk_free
         p->down2[t + 1] = p->down2[t] + (t > 0 && ex < 0 ? ex * ex : 0.0);
         p->close[t + 1] = p->close[t] + mk->close[t];
     }
-    for (size_t b = 0; b * EQ_BLOCK < n; b++) {
-        double hi = mk->close[b * EQ_BLOCK], lo = hi;
-        for (size_t t = b * EQ_BLOCK + 1; t < n && t < (b + 1) * EQ_BLOCK; t++) {
-            hi = mk->close[t] > hi ? mk->close[t] : hi;
-            lo = mk->close[t] < lo ? mk->close[t] : lo;
-        }
-        p->bmax[b] = hi;
-        p->bmin[b] = lo;
-    }
     return QD_OK;
 }
 
@@ -339,9 +459,7 @@ eq_prefix_release(struct eq_prefix *p)
     free(p->r2);
     free(p->down2);
     free(p->close);
-    free(p->bmax);
-    free(p->bmin);
-    p->r = p->r2 = p->down2 = p->close = p->bmax = p->bmin = NULL;
+    p->r = p->r2 = p->down2 = p->close = NULL;
 }
 
 /* First index in [from, lim) whose bit is v (bit i of bits[i / 64] is target i), else lim. */
@@ -425,56 +543,23 @@ simulate_core(const struct eq_market *mk, const int8_t *target, const uint64_t *
                 /* Fully invested: equity is shares x close, so each bar's return is the
                  * market's close return and the stretch's sums come from the prefix sums;
                  * only the running peak and drawdown need the bars one by one. */
-                /* locals, not the struct: kept in registers (a struct in memory made the
-                 * loop's speed depend on the stack's address: 4 KiB aliasing) */
-                double sh = s.shares, peak = c.peak, mdd = c.mdd, floor_eq;
-                int32_t peak_day = c.peak_day, max_dur = c.max_dur;
-                const double *close = mk->close;
-                const int32_t *day = mk->day;
+                double sh = s.shares;
+                struct walk w = {.peak = c.peak, .mdd = c.mdd, .gate = dd_gate(c.peak, c.mdd),
+                                 .trough = INFINITY, .peak_day = c.peak_day,
+                                 .max_dur = c.max_dur, .below = SIZE_MAX};
                 c.sum_r += px_sum->r[stop] - px_sum->r[t];
                 c.sum_r2 += px_sum->r2[stop] - px_sum->r2[t];
                 c.sum_down2 += px_sum->down2[stop] - px_sum->down2[t];
                 c.sum_eq += sh * (px_sum->close[stop] - px_sum->close[t]);
                 c.nret += stop - t;
-                floor_eq = peak * (1.0 - mdd);
-                for (; t < stop; t++) {
-                    if (t % EQ_BLOCK == 0 && t + EQ_BLOCK <= stop && equity == NULL) {
-                        /* A whole block whose highest close is below the peak and whose lowest
-                         * is not below the drawdown floor changes only the duration, at its
-                         * last bar. Exact: x -> sh * x rounds monotonically (sh > 0), so
-                         * sh * bmax < peak iff every bar's equity is, and likewise for the
-                         * floor. */
-                        size_t b = t / EQ_BLOCK;
-                        if (sh * px_sum->bmax[b] < peak && sh * px_sum->bmin[b] >= floor_eq) {
-                            int32_t d = day[t + EQ_BLOCK - 1] - peak_day;
-                            max_dur = d > max_dur ? d : max_dur;
-                            t += EQ_BLOCK - 1;
-                            continue;
-                        }
-                    }
-                    eq = sh * close[t];
-                    if (equity)
-                        equity[t] = eq;
-                    if (eq >= peak) {
-                        peak = eq;
-                        peak_day = day[t];
-                        floor_eq = peak * (1.0 - mdd);
-                    } else {
-                        if (eq < floor_eq) {
-                            double dd = 1.0 - eq / peak;
-                            mdd = dd > mdd ? dd : mdd;
-                            floor_eq = peak * (1.0 - mdd);
-                        }
-                        if (day[t] - peak_day > max_dur)
-                            max_dur = day[t] - peak_day;
-                    }
-                }
-                eq = sh * close[stop - 1];   /* the last bar's, skipped or not */
-                c.peak = peak;
-                c.mdd = mdd;
-                c.peak_day = peak_day;
-                c.max_dur = max_dur;
+                held_walk(mk->close, mk->day, t, stop, sh, &w, equity);
+                c.peak = w.peak;
+                c.mdd = w.mdd;
+                c.peak_day = w.peak_day;
+                c.max_dur = w.max_dur;
+                eq = sh * mk->close[stop - 1];
                 c.prev = eq;
+                t = stop;
             }
             for (; t < stop; t++) {
                 eq = s.cash + s.shares * mk->close[t];
@@ -755,7 +840,6 @@ cross_bits_generic(const double *restrict hi, const double *restrict lf,
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
 /* The same with AVX2, four bars per step (chosen at run time: eq_sma_sweep_pairs). The
  * multiplications and ordered comparisons are the IEEE operations of the generic loop, so the
  * bits are the same; ties are noticed per word and then located exactly. */

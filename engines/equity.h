@@ -37,12 +37,7 @@ struct eq_market {
 struct eq_prefix {
     double *r, *r2, *down2, *close;     /* n + 1 each */
     double  rf_d;
-    /* The highest and lowest close of each aligned block of EQ_BLOCK bars (the last block may
-     * be short): a held stretch skips a block that can make neither a new peak nor a deeper
-     * drawdown (docs/engine.md). */
-    double *bmax, *bmin;
 };
-#define EQ_BLOCK 8
 /* Allocates and fills p for mk and the annual risk-free rate. QD_ENOMEM. */
 enum qd_code eq_prefix_init(struct eq_prefix *p, const struct eq_market *mk,
                             double risk_free_rate, struct qd_err *err);
