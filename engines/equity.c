@@ -887,13 +887,24 @@ cross_bits_avx2(const double *restrict hi, const double *restrict lf, const doub
         const double *h0 = hi + (w << 6), *f0 = lf + (w << 6), *s0 = ls + (w << 6);
         uint64_t gt = 0, valid = valid_bits(w, first, n);
         __m256d eq = _mm256_setzero_pd();
-        for (unsigned j = 0; j < 64; j += 4) {
-            __m256d h = _mm256_loadu_pd(h0 + j);
-            __m256d x = _mm256_mul_pd(_mm256_sub_pd(h, _mm256_loadu_pd(f0 + j)), va);
-            __m256d y = _mm256_mul_pd(_mm256_sub_pd(h, _mm256_loadu_pd(s0 + j)), vb);
-            gt |= (uint64_t)_mm256_movemask_pd(_mm256_cmp_pd(x, y, _CMP_GT_OQ)) << j;
-            eq = _mm256_or_pd(eq, _mm256_cmp_pd(x, y, _CMP_EQ_OQ));
+#define CROSS4(j, dst)                                                                            \
+    do {                                                                                          \
+        __m256d h_ = _mm256_loadu_pd(h0 + (j));                                                   \
+        __m256d x_ = _mm256_mul_pd(_mm256_sub_pd(h_, _mm256_loadu_pd(f0 + (j))), va);             \
+        __m256d y_ = _mm256_mul_pd(_mm256_sub_pd(h_, _mm256_loadu_pd(s0 + (j))), vb);             \
+        dst = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(x_, y_, _CMP_GT_OQ));                    \
+        eq = _mm256_or_pd(eq, _mm256_cmp_pd(x_, y_, _CMP_EQ_OQ));                                 \
+    } while (0)
+        /* sixteen bars per step, their four masks joined before they go into the word */
+        for (unsigned j = 0; j < 64; j += 16) {
+            unsigned m0, m1, m2, m3;
+            CROSS4(j, m0);
+            CROSS4(j + 4, m1);
+            CROSS4(j + 8, m2);
+            CROSS4(j + 12, m3);
+            gt |= (uint64_t)(m0 | m1 << 4 | m2 << 8 | m3 << 12) << j;
         }
+#undef CROSS4
         bits[w] = gt & valid;
         ties[w] = valid && _mm256_movemask_pd(eq) != 0 ? tie_bits(hi, lf, ls, w, a, b, valid) : 0;
         any |= ties[w];
