@@ -923,6 +923,43 @@ cross_bits_avx2(const double *restrict hi, const double *restrict lf, const doub
     }
     return any != 0;
 }
+
+/* The same on 32-bit integers, eight bars per step, when every prefix and every product fits
+ * (sweep_prefix checks): the sums in ticks and their products are then the same exact
+ * integers as in double, so the comparisons give the same bits, twice as many per
+ * instruction. Ties are located with the double sums (the same values). */
+__attribute__((target("avx2"))) static bool
+cross_bits_i32(const int32_t *restrict hi, const int32_t *restrict lf, const int32_t *restrict ls,
+               const double *dhi, const double *dlf, const double *dls, size_t n, size_t nw,
+               size_t first, int32_t a, int32_t b, uint64_t *restrict bits,
+               uint64_t *restrict ties)
+{
+    __m256i va = _mm256_set1_epi32(a), vb = _mm256_set1_epi32(b);
+    uint64_t any = 0;
+
+    for (size_t w = 0; w < nw; w++) {
+        const int32_t *h0 = hi + (w << 6), *f0 = lf + (w << 6), *s0 = ls + (w << 6);
+        uint64_t gt = 0, valid = valid_bits(w, first, n);
+        __m256i eq = _mm256_setzero_si256();
+        for (unsigned j = 0; j < 64; j += 8) {
+            __m256i h = _mm256_loadu_si256((const __m256i *)(h0 + j));
+            __m256i x = _mm256_mullo_epi32(
+                _mm256_sub_epi32(h, _mm256_loadu_si256((const __m256i *)(f0 + j))), va);
+            __m256i y = _mm256_mullo_epi32(
+                _mm256_sub_epi32(h, _mm256_loadu_si256((const __m256i *)(s0 + j))), vb);
+            gt |= (uint64_t)(unsigned)_mm256_movemask_ps(
+                      _mm256_castsi256_ps(_mm256_cmpgt_epi32(x, y)))
+                  << j;
+            eq = _mm256_or_si256(eq, _mm256_cmpeq_epi32(x, y));
+        }
+        bits[w] = gt & valid;
+        ties[w] = valid && !_mm256_testz_si256(eq, eq)
+                      ? tie_bits(dhi, dlf, dls, w, (double)a, (double)b, valid)
+                      : 0;
+        any |= ties[w];
+    }
+    return any != 0;
+}
 #endif
 
 typedef bool cross_bits_fn(const double *restrict hi, const double *restrict lf,
@@ -956,6 +993,8 @@ struct sweep {
     const unsigned             *pairs;      /* (fast, slow) per grid index */
     size_t                      npairs;
     double                     *pd_mem;     /* the prefix sums below, or NULL */
+    int32_t                    *pi_mem;     /* the same in 32 bits when they fit, or NULL */
+    const int32_t              *pi;
     const double               *pd;         /* pd[j], -maxw <= j <= stride: see cross_targets_sums */
     size_t                      stride;     /* n rounded up to 64: the bits' words */
     cross_bits_fn              *cross_bits;
@@ -985,7 +1024,15 @@ sweep_point(void *ctx, size_t k, void *scratch)
          * before it; flat until the first change of side after the first non-tie bar i0. */
         size_t first = (f > sl ? f : sl) - 1, i0 = first;
         if (first < n) {
-            if (sw->cross_bits(hi, lf, ls, n, nw, first, sl, f, bits, ties)) {
+            bool any_tie;
+#if defined(__x86_64__) && defined(__GNUC__)
+            if (sw->pi != NULL)
+                any_tie = cross_bits_i32(sw->pi + 1, sw->pi + 1 - f, sw->pi + 1 - sl, hi, lf, ls,
+                                         n, nw, first, (int32_t)sl, (int32_t)f, bits, ties);
+            else
+#endif
+                any_tie = sw->cross_bits(hi, lf, ls, n, nw, first, sl, f, bits, ties);
+            if (any_tie) {
                 fill_ties(bits, ties, nw);
                 i0 = bits_find(ties, first, n, 0);
             }
@@ -1032,6 +1079,23 @@ sweep_prefix(struct sweep *sw, unsigned maxw)
     for (size_t j = 1; j <= sw->stride; j++)
         pd[j] = (double)sw->t->prefix[j <= n ? j : n];
     sw->pd = pd;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* and in 32 bits, for cross_bits_i32: when every |prefix| and every |window sum| times a
+     * window stays below 2^31 (the prefix of absolute values bounds both) */
+    if (sw->cross_bits != cross_bits_generic && total < INT32_MAX &&
+        maxabs < INT32_MAX / ((int64_t)maxw * maxw + 1)) {
+        int32_t *pi;
+        sw->pi_mem = malloc((maxw + sw->stride + 1) * sizeof(int32_t));
+        if (sw->pi_mem == NULL)
+            return;
+        pi = sw->pi_mem + maxw;
+        for (size_t j = 0; j <= maxw; j++)
+            sw->pi_mem[j] = 0;
+        for (size_t j = 1; j <= sw->stride; j++)
+            pi[j] = (int32_t)sw->t->prefix[j <= n ? j : n];
+        sw->pi = pi;
+    }
+#endif
 }
 
 enum qd_code
@@ -1072,6 +1136,7 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
         }
     }
     free(sw.pd_mem);
+    free(sw.pi_mem);
     return rc;
 }
 
