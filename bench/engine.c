@@ -4,12 +4,14 @@
  *   (b) the grid 2 <= fast < slow <= 101 (4,950 backtests) on 5,000 bars, 1 thread and all cores
  *   (c) the same grid on 100 synthetic symbols x 5,000 bars, all cores, peak memory
  *   floor: a minimal scalar sweep kernel (SMA sign, position, equity, drawdown) over the same
- *          grid, measured in the same run, as the kernel-limit estimate
+ *          grid, and the same kernel vectorized across grid points (the kernel limit of
+ *          ../shared/docs/limits.md), both measured in the same run beside our figure
  * Prints `bench engine ...` lines. Run: make bench-engine
  */
 #define _GNU_SOURCE
 #include "common/date.h"
 #include "engines/equity.h"
+#include "engines/parallel.h"
 #include "features/indicators.h"
 #include "feeds/synthetic.h"
 
@@ -84,6 +86,108 @@ floor_kernel(const double *close, size_t n, unsigned lo, unsigned hi, double *si
     return t0;
 }
 
+/* The kernel limit: the floor kernel vectorized across grid points. The SMAs are laid out bar
+ * by bar (a row of every window per bar), so four consecutive slow windows are one AVX2 load;
+ * a pass runs 4 fast x 4 slow windows (16 grid points, four independent chains) over the bars.
+ * Lanes with fast >= slow are computed and thrown away. An estimate of what a grid can
+ * approach on this machine, not a backtest. */
+struct vec_floor {
+    const double *smat, *ret;
+    size_t        n, cols;          /* cols: windows per row (hi + 8: a pass may read past hi) */
+    unsigned      lo, hi, nf;       /* nf: fast-window groups */
+    double       *acc;
+};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+__attribute__((target("avx2"))) static void
+vec_floor_pass(void *ctx, size_t k, void *scratch)
+{
+    struct vec_floor *v = ctx;
+    unsigned f0 = v->lo + 4 * (unsigned)(k % v->nf), s0 = v->lo + 1 + 4 * (unsigned)(k / v->nf);
+    __m256d one = _mm256_set1_pd(1), eq[4], peak[4], mdd[4], pos[4], sum = _mm256_setzero_pd();
+
+    (void)scratch;
+    if (f0 >= s0 + 3 || f0 > v->hi) {
+        v->acc[k] = 0;                  /* every lane has fast >= slow */
+        return;
+    }
+    for (int j = 0; j < 4; j++) {
+        eq[j] = peak[j] = one;
+        mdd[j] = pos[j] = _mm256_setzero_pd();
+    }
+    for (size_t i = v->hi + 4; i < v->n; i++) {
+        const double *row = v->smat + (i - 1) * v->cols;
+        __m256d b = _mm256_loadu_pd(row + s0), r = _mm256_set1_pd(v->ret[i]);
+        for (int j = 0; j < 4; j++) {
+            eq[j] = _mm256_mul_pd(eq[j], _mm256_add_pd(one, _mm256_and_pd(pos[j], r)));
+            pos[j] = _mm256_cmp_pd(_mm256_set1_pd(row[f0 + j]), b, _CMP_GT_OQ);
+            peak[j] = _mm256_max_pd(peak[j], eq[j]);
+            mdd[j] = _mm256_max_pd(mdd[j], _mm256_sub_pd(one, _mm256_div_pd(eq[j], peak[j])));
+        }
+    }
+    for (int j = 0; j < 4; j++)
+        sum = _mm256_add_pd(sum, _mm256_add_pd(eq[j], mdd[j]));
+    {
+        double t[4];
+        _mm256_storeu_pd(t, sum);
+        v->acc[k] = t[0] + t[1] + t[2] + t[3];
+    }
+}
+
+/* Milliseconds for the grid [lo, hi] on `threads` threads; 0 without AVX2. */
+static double
+vec_floor_kernel(const double *close, size_t n, unsigned lo, unsigned hi, unsigned threads,
+                 double *sink)
+{
+    struct vec_floor v = {.n = n, .cols = hi + 8, .lo = lo, .hi = hi};
+    unsigned ns = (hi - lo + 3) / 4;
+    size_t passes;
+    double *smat, *ret, *col, t0 = 0;
+    struct qd_err err;
+
+    if (!__builtin_cpu_supports("avx2"))
+        return 0;
+    v.nf = (hi - lo + 4) / 4;
+    passes = (size_t)v.nf * ns;
+    smat = calloc(n * v.cols, sizeof(double));
+    ret = malloc(n * sizeof(double));
+    col = malloc(n * sizeof(double));
+    v.acc = malloc(passes * sizeof(double));
+    for (unsigned w = lo; w <= hi; w++) {
+        feat_sma(close, n, w, col);
+        for (size_t i = 0; i < n; i++)
+            smat[i * v.cols + w] = col[i];
+    }
+    ret[0] = 0;
+    for (size_t i = 1; i < n; i++)
+        ret[i] = close[i] / close[i - 1] - 1;
+    v.smat = smat;
+    v.ret = ret;
+    for (int rep = 0; rep < 5; rep++) {
+        double t = now_s();
+        eq_parallel_for(passes, threads, 0, vec_floor_pass, &v, NULL, NULL, &err);
+        t = now_s() - t;
+        t0 = rep == 0 || t < t0 ? t : t0;
+    }
+    for (size_t k = 0; k < passes; k++)
+        *sink += v.acc[k];
+    free(smat);
+    free(ret);
+    free(col);
+    free(v.acc);
+    return t0 * 1e3;
+}
+#else
+static double
+vec_floor_kernel(const double *close, size_t n, unsigned lo, unsigned hi, unsigned threads,
+                 double *sink)
+{
+    (void)close, (void)n, (void)lo, (void)hi, (void)threads, (void)sink;
+    return 0;
+}
+#endif
+
 int
 main(void)
 {
@@ -137,7 +241,7 @@ main(void)
     /* (b) */
     eq_ticks_init(&tk, s.close, s.n, &err);
     for (int threads = 1; threads <= ncpu; threads += ncpu > 1 ? (int)ncpu - 1 : 1) {
-        double best = 1e9, firstb = 0;
+        double best = 1e9, firstb = 0, limit;
         for (int rep = 0; rep < 5; rep++) {
             t = now_s();
             eq_sma_sweep(&mk, &tk, 2, 101, &p, (unsigned)threads, NULL, NULL, out, &err);
@@ -150,6 +254,11 @@ main(void)
                "backtests_per_s=%.0f ns_per_bar_backtest=%.3f target_ms<=16\n",
                threads, k, s.n, firstb * 1e3, best * 1e3, (double)k / best,
                best * 1e9 / ((double)k * (double)s.n));
+        limit = vec_floor_kernel(s.close, s.n, 2, 101, (unsigned)threads, &sink);
+        printf("bench engine kernel_limit_vectorized threads=%d ms=%.2f ns_per_bar_backtest=%.3f "
+               "b_grid_over_limit=%.2f (limits.md: ~4 ms on 2 threads; target: within 4x)\n",
+               threads, limit, limit * 1e6 / ((double)k * (double)s.n),
+               limit > 0 ? best * 1e3 / limit : 0);
     }
     {
         double fl = floor_kernel(s.close, s.n, 2, 101, &sink);
