@@ -40,7 +40,7 @@ par_main(void *arg)
 
     w->rc = QD_OK;
     while (w->rc == QD_OK) {
-        size_t k = atomic_load_explicit(&p->next, memory_order_relaxed), run, end;
+        size_t k = atomic_load_explicit(&p->next, memory_order_relaxed), run = 0, end;
         do {
             if (k >= p->n)
                 break;
