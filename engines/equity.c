@@ -390,27 +390,32 @@ held_walk_avx2(const double *close, const int32_t *day, size_t t, size_t stop, d
     __m256d vlow = _mm256_set1_pd(INFINITY), inf = vlow;
     __m256i all = _mm256_set1_epi64x(-1);
 
-    while (t < stop) {
-        size_t k = stop - t < 4 ? stop - t : 4;
-        __m256i lanes = k == 4 ? all
-                               : _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)k),
-                                                    _mm256_set_epi64x(3, 2, 1, 0));
-        __m256d valid = _mm256_castsi256_pd(lanes);
-        __m256d eq = _mm256_mul_pd(vsh, _mm256_maskload_pd(close + t, lanes));
-        if (_mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(eq, vpeak, _CMP_GE_OQ), valid)) == 0) {
-            vlow = _mm256_min_pd(vlow, _mm256_blendv_pd(inf, eq, valid));
-            w.below = t + k - 1;
-        } else {
-            double e[4], low = hmin4(vlow);
-            w.trough = low < w.trough ? low : w.trough;
-            vlow = inf;
-            _mm256_storeu_pd(e, eq);
-            for (unsigned j = 0; j < k; j++)
-                walk_bar(&w, day, t + j, e[j]);
-            vpeak = _mm256_set1_pd(w.peak);
-        }
-        t += k;
+#define WALK_STEP(k, load, valid)                                                                 \
+    do {                                                                                          \
+        __m256d eq_ = _mm256_mul_pd(vsh, load);                                                   \
+        if (_mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(eq_, vpeak, _CMP_GE_OQ), valid)) == 0) { \
+            vlow = _mm256_min_pd(vlow, _mm256_blendv_pd(inf, eq_, valid));                       \
+            w.below = t + (k) - 1;                                                                \
+        } else {                                                                                  \
+            double e_[4], low_ = hmin4(vlow);                                                     \
+            w.trough = low_ < w.trough ? low_ : w.trough;                                         \
+            vlow = inf;                                                                           \
+            _mm256_storeu_pd(e_, eq_);                                                            \
+            for (unsigned j_ = 0; j_ < (k); j_++)                                                 \
+                walk_bar(&w, day, t + j_, e_[j_]);                                                \
+            vpeak = _mm256_set1_pd(w.peak);                                                       \
+        }                                                                                         \
+    } while (0)
+    for (; t + 4 <= stop; t += 4)
+        WALK_STEP(4, _mm256_loadu_pd(close + t), _mm256_castsi256_pd(all));
+    if (t < stop) {
+        size_t k = stop - t;
+        __m256i lanes = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)k),
+                                           _mm256_set_epi64x(3, 2, 1, 0));
+        WALK_STEP(k, _mm256_maskload_pd(close + t, lanes), _mm256_castsi256_pd(lanes));
+        t = stop;
     }
+#undef WALK_STEP
     {
         double low = hmin4(vlow);
         w.trough = low < w.trough ? low : w.trough;
