@@ -381,7 +381,7 @@ hmin4(__m256d v)
 /* The same, four bars per step: a step with no new peak only lowers the dip's minimum (the same
  * products sh * close, and min is exact); a step with one goes bar by bar. The last, partial
  * step is masked (a branchy bar-by-bar tail cost the SMA grid 12 %). */
-__attribute__((target("avx2"))) static void
+__attribute__((target("avx2"))) static inline void
 held_walk_avx2(const double *close, const int32_t *day, size_t t, size_t stop, double sh,
                struct walk *wp)
 {
@@ -529,11 +529,12 @@ bits_find(const uint64_t *bits, size_t from, size_t lim, int v)
 
 /* The simulation of eq_simulate. The targets come as bytes, or (long-only sweeps) as bits;
  * the two do the same arithmetic in the same order, so their results are identical. Inlined
- * into each caller so that the choice costs nothing per bar. */
+ * into each caller so that the choice costs nothing per bar. avx2 (a constant at each call):
+ * the caller is compiled for AVX2, so the held walk's AVX2 loop is inlined into it. */
 static inline __attribute__((always_inline)) void
 simulate_core(const struct eq_market *mk, const int8_t *target, const uint64_t *bits,
               const struct eq_sim_params *p, struct eq_metrics *m, double *equity,
-              struct eq_trade *trades, size_t max_trades, size_t *ntrades)
+              struct eq_trade *trades, size_t max_trades, size_t *ntrades, bool avx2)
 {
     struct sim s = {.p = p, .mk = mk, .cash = p->initial_capital, .trades = trades,
                     .max_trades = max_trades};
@@ -601,7 +602,12 @@ simulate_core(const struct eq_market *mk, const int8_t *target, const uint64_t *
                 c.sum_down2 += px_sum->down2[stop] - px_sum->down2[t];
                 c.sum_eq += sh * (px_sum->close[stop] - px_sum->close[t]);
                 c.nret += stop - t;
-                held_walk(mk->close, mk->day, t, stop, sh, &w, equity);
+#if defined(__x86_64__) && defined(__GNUC__)
+                if (avx2 && equity == NULL)
+                    held_walk_avx2(mk->close, mk->day, t, stop, sh, &w);
+                else
+#endif
+                    held_walk(mk->close, mk->day, t, stop, sh, &w, equity);
                 c.peak = w.peak;
                 c.mdd = w.mdd;
                 c.peak_day = w.peak_day;
@@ -657,15 +663,32 @@ eq_simulate(const struct eq_market *mk, const int8_t *target, const struct eq_si
             struct eq_metrics *m, double *equity, struct eq_trade *trades, size_t max_trades,
             size_t *ntrades)
 {
-    simulate_core(mk, target, NULL, p, m, equity, trades, max_trades, ntrades);
+    simulate_core(mk, target, NULL, p, m, equity, trades, max_trades, ntrades, false);
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* simulate_bits compiled for AVX2 (the same C, the same IEEE operations: no FMA is enabled). */
+__attribute__((target("avx2"), flatten)) static void
+simulate_bits_avx2(const struct eq_market *mk, const uint64_t *bits,
+                   const struct eq_sim_params *p, struct eq_metrics *m)
+{
+    simulate_core(mk, NULL, bits, p, m, NULL, NULL, 0, NULL, true);
+}
+#endif
 
 /* eq_simulate of a long-only run whose targets are bits; no curve, no trades. */
 static void
 simulate_bits(const struct eq_market *mk, const uint64_t *bits, const struct eq_sim_params *p,
-              struct eq_metrics *m)
+              struct eq_metrics *m, bool avx2)
 {
-    simulate_core(mk, NULL, bits, p, m, NULL, NULL, 0, NULL);
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (avx2) {
+        simulate_bits_avx2(mk, bits, p, m);
+        return;
+    }
+#endif
+    (void)avx2;
+    simulate_core(mk, NULL, bits, p, m, NULL, NULL, 0, NULL, false);
 }
 
 void
@@ -1049,7 +1072,7 @@ sweep_point(void *ctx, size_t k, void *scratch)
         } else {
             memset(bits, 0, nw * sizeof(*bits));
         }
-        simulate_bits(sw->mk, bits, sw->p, &sw->out[k]);
+        simulate_bits(sw->mk, bits, sw->p, &sw->out[k], sw->cross_bits != cross_bits_generic);
         return;
     }
     cross_targets_sums(hi, lf, ls, n, f, sl, sw->p->long_short ? -1 : 0, target);
