@@ -1094,7 +1094,7 @@ sweep_prefix(struct sweep *sw, unsigned maxw)
     for (size_t i = 0; i < n; i++) {
         int64_t v = sw->t->prefix[i + 1] - sw->t->prefix[i];
         maxabs = v > maxabs ? v : -v > maxabs ? -v : maxabs;
-        total += v < 0 ? -v : v;
+        total += total < (INT64_C(1) << 53) ? (v < 0 ? -v : v) : 0;   /* saturates: no overflow */
     }
     if (maxabs >= (INT64_C(1) << 53) / ((int64_t)maxw * maxw + 1) || total >= INT64_C(1) << 53)
         return;
