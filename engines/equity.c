@@ -267,15 +267,20 @@ struct curve {
 /* The division gate of the drawdown. The maximum drawdown is, exactly, the largest of
  * 1 - equity / peak (each computed in double) over the bars below their running peak; the
  * division is only worth doing for an equity that could beat the deepest so far, mdd. An
- * equity e >= dd_gate(peak, mdd) cannot: with u = 2^-53, a = fl(1 - mdd) and the gate
- * G = fl(fl(peak * a) * fl(1 + 1e-14)) >= peak * (1 - mdd) * (1 - u)^3 * (1 + 44u), so
- * fl(e / peak) >= (1 - mdd) * (1 - u)^4 * (1 + 44u) > 1 - mdd, and then fl(1 - fl(e / peak))
- * <= mdd. So skipping the division above the gate never changes the result, whatever order
- * or grouping the bars are visited in (docs/engine.md). */
+ * equity e >= dd_gate(peak, mdd) cannot. With u = 2^-53, a = fl(1 - mdd), f = fl(peak * a)
+ * and the gate G = fl(f + fl(|f| * 1e-14)), peak > 0 (it starts at the initial capital):
+ * G / peak >= a + |a| (1e-14 - 3u) whatever the sign of a (equity below zero, possible with a
+ * short, makes mdd > 1 and a < 0; a = 0 gives G = 0, and e >= 0 cannot beat mdd = 1). Then
+ * fl(e / peak) >= a + |a| (1e-14 - 4.1u), and as 1 - a <= mdd + |a| 1.02u,
+ * 1 - fl(e / peak) <= mdd - |a| (1e-14 - 5.2u) <= mdd, so fl(1 - fl(e / peak)) <= mdd. So
+ * skipping the division above the gate never changes the result, whatever order or grouping
+ * the bars are visited in (docs/engine.md). */
 static inline double
 dd_gate(double peak, double mdd)
 {
-    return peak * (1.0 - mdd) * (1.0 + 1e-14);
+    double f = peak * (1.0 - mdd);
+
+    return f + fabs(f) * 1e-14;
 }
 
 /* One bar's equity into the statistics. Kept small and branch-light: it is the hot loop. */
@@ -394,7 +399,7 @@ held_walk_avx2(const double *close, const int32_t *day, size_t t, size_t stop, d
     do {                                                                                          \
         __m256d eq_ = _mm256_mul_pd(vsh, load);                                                   \
         if (_mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(eq_, vpeak, _CMP_GE_OQ), valid)) == 0) { \
-            vlow = _mm256_min_pd(vlow, _mm256_blendv_pd(inf, eq_, valid));                       \
+            vlow = _mm256_min_pd(_mm256_blendv_pd(inf, eq_, valid), vlow); /* NaN: vlow kept */  \
             w.below = t + (k) - 1;                                                                \
         } else {                                                                                  \
             double e_[4], low_ = hmin4(vlow);                                                     \
@@ -639,6 +644,8 @@ simulate_core(const struct eq_market *mk, const int8_t *target, const uint64_t *
                 c.sum_eq += (double)skip * eq;
                 if (eq < c.peak && mk->day[stop - 1] - c.peak_day > c.max_dur)
                     c.max_dur = mk->day[stop - 1] - c.peak_day;
+                else if (eq >= c.peak)
+                    c.peak_day = mk->day[stop - 1];   /* each bar at the peak is its new date */
                 for (size_t k = t; equity != NULL && k < stop; k++)
                     equity[k] = eq;
                 t = stop;

@@ -192,6 +192,86 @@ START_TEST(hand_computed_trade)
 }
 END_TEST
 
+/* The maximum drawdown by its definition: the largest 1 - E / peak over the bars below their
+ * running peak (each in double), the peak starting at the initial capital. */
+static double
+mdd_by_definition(const double *eq, size_t n, double initial)
+{
+    double peak = initial, mdd = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (eq[i] >= peak) {
+            peak = eq[i];
+        } else {
+            double dd = 1.0 - eq[i] / peak;
+            mdd = dd > mdd ? dd : mdd;
+        }
+    }
+    return mdd;
+}
+
+START_TEST(drawdown_edges)
+{
+    static const int32_t day[] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    struct eq_metrics m, m2;
+    struct eq_sim_params p = {.initial_capital = 1000, .fractional = true};
+
+    /* a flat start sits at the peak: the drawdown's duration counts from the last flat day
+     * (2), as the bar-by-bar curve does, not from the first (was 4) */
+    {
+        static const double open[] = {10, 10, 10, 10, 9}, close[] = {10, 10, 10, 9, 9};
+        static const int8_t target[] = {0, 0, 1, 1, 1};
+        struct eq_market mk = {.n = 5, .day = day, .open = open, .close = close};
+        double equity[5];
+        uint8_t held[5] = {0, 0, 0, 1, 1};
+        eq_simulate(&mk, target, &p, &m, equity, NULL, 0, NULL);
+        ck_assert_int_eq((int)m.max_drawdown_duration_days, 2);
+        eq_simulate(&mk, target, &p, &m2, NULL, NULL, 0, NULL);
+        ck_assert_int_eq((int)m2.max_drawdown_duration_days, 2);
+        eq_curve_metrics(day, equity, held, 5, 1000, NULL, 0, 0, &m2);
+        ck_assert_int_eq((int)m2.max_drawdown_duration_days, 2);
+    }
+    /* equity below zero (mdd > 1): a bar a few ulps deeper than the one that set mdd still
+     * counts (the division gate holds for either sign of 1 - mdd) */
+    {
+        const double eq[] = {100, -100, -100 * (1 + 5e-15)};
+        const uint8_t held[] = {1, 1, 1};
+        eq_curve_metrics(day, eq, held, 3, 100, NULL, 0, 0, &m);
+        ck_assert_msg(m.max_drawdown == mdd_by_definition(eq, 3, 100), "%.17g vs %.17g",
+                      m.max_drawdown, mdd_by_definition(eq, 3, 100));
+        ck_assert(m.max_drawdown > 2.0);
+    }
+    {
+        /* the same through a short: all-in short at 10, the price triples */
+        static const double px[] = {10, 10, 30, 30.00000000000005};
+        static const int8_t target[] = {-1, -1, -1, -1};
+        struct eq_market mk = {.n = 4, .day = day, .open = px, .close = px};
+        struct eq_sim_params ps = {.initial_capital = 1000, .fractional = true,
+                                   .fill_close = true, .long_short = true};
+        double equity[4];
+        eq_simulate(&mk, target, &ps, &m, equity, NULL, 0, NULL);
+        ck_assert(equity[3] < 0);
+        ck_assert_msg(m.max_drawdown == mdd_by_definition(equity, 4, 1000), "%.17g vs %.17g",
+                      m.max_drawdown, mdd_by_definition(equity, 4, 1000));
+    }
+    /* a NaN close inside a held stretch: the folded walk (no curve asked for) and the bar by
+     * bar one (curve asked for) agree, a NaN bar deepening nothing */
+    {
+        static const double px[] = {10, 12, 11, 9, 9, 5, 9, NAN, 9};
+        static const int8_t target[] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+        struct eq_market mk = {.n = 9, .day = day, .open = px, .close = px};
+        struct eq_sim_params pl = {.initial_capital = 1000, .fractional = true,
+                                   .fill_close = true};
+        double equity[9];
+        eq_simulate(&mk, target, &pl, &m, NULL, NULL, 0, NULL);
+        eq_simulate(&mk, target, &pl, &m2, equity, NULL, 0, NULL);
+        ck_assert_msg(m.max_drawdown == m2.max_drawdown, "%.17g vs %.17g", m.max_drawdown,
+                      m2.max_drawdown);
+        ck_assert(fabs(m.max_drawdown - (1 - 5.0 / 12)) < 1e-12);
+    }
+}
+END_TEST
+
 static bool
 always_stop(void *arg)
 {
@@ -320,6 +400,7 @@ suite_equity(void)
     tcase_add_loop_test(tc, differential_random_series, 0, 25);
     tcase_add_test(tc, exact_ties_are_not_crosses);
     tcase_add_test(tc, hand_computed_trade);
+    tcase_add_test(tc, drawdown_edges);
     tcase_add_loop_test(tc, sweep_threads_bit_identical, 0, 2);
     tcase_add_test(tc, orcl_against_reference);
     suite_add_tcase(s, tc);
