@@ -105,6 +105,20 @@ ref_sma_backtest(const int32_t *day, const double *open, const double *close, si
             if (1 - eq[i] / peak > mdd)
                 mdd = 1 - eq[i] / peak;
         }
+        /* duration: a day at or above the running peak is a peak (its date moves there) */
+        {
+            double top = capital;
+            int32_t top_day = day[0];
+            out->max_dd_days = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (eq[i] >= top) {
+                    top = eq[i];
+                    top_day = day[i];
+                } else if (day[i] - top_day > out->max_dd_days) {
+                    out->max_dd_days = day[i] - top_day;
+                }
+            }
+        }
         out->final_value = eq[n - 1];
         out->total_return = eq[n - 1] / capital - 1;
         out->annual_volatility = sqrt(var) * sqrt(252.0);

@@ -10,6 +10,7 @@
 struct ref_result {
     double final_value, total_return, annual_volatility, sharpe_ratio, max_drawdown;
     double win_rate, exposure;
+    int32_t max_dd_days;            /* longest span from a peak's date to a later day below it */
     int    closed_trades;
     int32_t entry_day[4096], exit_day[4096];
     double pnl[4096];

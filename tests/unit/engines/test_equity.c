@@ -81,6 +81,9 @@ compare_ls(const struct eq_market *mk, const struct eq_ticks *tk, unsigned f, un
     ck_assert_msg(rel(m.sharpe_ratio, ref->sharpe_ratio) < 1e-8, "sharpe %g vs %g",
                   m.sharpe_ratio, ref->sharpe_ratio);
     ck_assert_msg(rel(m.max_drawdown, ref->max_drawdown) < 1e-12, "mdd");
+    ck_assert_msg((int)m.max_drawdown_duration_days == ref->max_dd_days,
+                  "SMA(%u,%u) drawdown days %g vs reference %d", f, s,
+                  m.max_drawdown_duration_days, ref->max_dd_days);
     ck_assert_msg(rel(m.win_rate, ref->win_rate) < 1e-12, "win rate");
     ck_assert_msg(rel(m.exposure, ref->exposure) < 1e-12, "exposure");
     free(target);
