@@ -10,6 +10,7 @@
  * ".." segment, no backslash or control character). Size cap: tracking.artifact_max_mb.
  */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "daemon/config.h"
 #include "storage/artifact_files.h"
 #include "storage/tracking_db.h"
@@ -26,9 +27,6 @@
 
 enum qd_code api_artifact_upload_begin(struct api_req *r);
 enum qd_code api_artifact_upload_chunk(struct api_req *r, const char *data, size_t len);
-void api_artifacts_put(struct api_req *r);
-void api_artifacts_list(struct api_req *r);
-void api_artifacts_get(struct api_req *r);
 
 struct artifact_up {
     int         fd;

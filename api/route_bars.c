@@ -14,6 +14,7 @@
  * complete, one transaction upserts all rows (storage/bars_db.c): all or nothing.
  */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "common/date.h"
 #include "core/bar.h"
 #include "core/symbol.h"
@@ -26,8 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void api_bars_get(struct api_req *r);
-void api_bars_put(struct api_req *r);
 enum qd_code api_bars_upload_chunk(struct api_req *r, const char *data, size_t len);
 enum qd_code api_bars_upload_begin(struct api_req *r);
 

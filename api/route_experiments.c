@@ -2,6 +2,7 @@
  * reports): GET /v1/experiments, /v1/experiments/{id|name}, /v1/experiments/{id}/runs.
  * Loop thread; *_db functions on a DB worker. */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "engines/equity.h"
 #include "storage/mlflow_db.h"
 #include "storage/runs_db.h"
@@ -11,12 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-void api_experiments_list(struct api_req *r);
-void api_experiments_get(struct api_req *r);
-void api_experiments_runs(struct api_req *r);
 bool api_metric_key_ok(const char *s);
-void api_experiments_delete(struct api_req *r);
-void api_experiments_restore(struct api_req *r);
 
 struct runs_query {
     char              metric[256];

@@ -1,6 +1,7 @@
 /* GET /v1/features/{symbol}?names=sma_30,rsi_14&start=&end=. Loop thread; the _db function on
  * a DB worker. */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "common/date.h"
 #include "core/symbol.h"
 #include "features/catalog.h"
@@ -8,8 +9,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-void api_features_get(struct api_req *r);
 
 #define MAX_NAMES 64
 

@@ -8,6 +8,7 @@
  * connection from MHD's content reader and is resumed when an event is appended.
  */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "common/cron.h"
 #include "common/date.h"
 #include "common/log.h"
@@ -27,15 +28,6 @@
 #define KEEPALIVE_MS 15000
 #define MAX_STREAMS 256
 
-void api_jobs_post(struct api_req *r);
-void api_jobs_list(struct api_req *r);
-void api_jobs_get(struct api_req *r);
-void api_jobs_cancel(struct api_req *r);
-void api_jobs_events(struct api_req *r);
-void api_schedules_post(struct api_req *r);
-void api_schedules_list(struct api_req *r);
-void api_schedules_get(struct api_req *r);
-void api_schedules_delete(struct api_req *r);
 bool api_name_ok(const char *s);
 
 static bool
@@ -150,8 +142,6 @@ api_jobs_post(struct api_req *r)
 }
 
 /* ---- POST /v1/runs/{id}/rerun: a rerun job (jobs/rerun.c) ---- */
-
-void api_runs_rerun(struct api_req *r);
 
 void
 api_runs_rerun(struct api_req *r)

@@ -1,6 +1,7 @@
 /* GET /v1/macro/{series_id}?start=&end=, GET /v1/vix?start=&end= (the CBOE VIX close,
  * stored as macro series VIX by ingest_vix) and GET /v1/cot/{market}?start=&end=. Loop thread; the _db function on a DB worker. */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "common/date.h"
 #include "feeds/cftc.h"
 #include "feeds/fred.h"
@@ -8,10 +9,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-void api_macro_get(struct api_req *r);
-void api_vix_get(struct api_req *r);
-void api_cot_get(struct api_req *r);
 
 struct macro_get {
     char    series_id[72];          /* or the COT market */

@@ -8,6 +8,7 @@
  * _db functions run on a DB worker.
  */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "storage/mlflow_db.h"
 #include "storage/models_db.h"
 #include "storage/tokens_db.h"
@@ -22,19 +23,6 @@
 #include <strings.h>
 #include <time.h>
 
-void api_mlflow_experiment_get_by_name(struct api_req *r);
-void api_mlflow_experiment_get(struct api_req *r);
-void api_mlflow_experiment_create(struct api_req *r);
-void api_mlflow_experiments_search(struct api_req *r);
-void api_mlflow_run_create(struct api_req *r);
-void api_mlflow_run_update(struct api_req *r);
-void api_mlflow_run_get(struct api_req *r);
-void api_mlflow_runs_search(struct api_req *r);
-void api_mlflow_log_metric(struct api_req *r);
-void api_mlflow_log_parameter(struct api_req *r);
-void api_mlflow_log_batch(struct api_req *r);
-void api_mlflow_set_tag(struct api_req *r);
-void api_mlflow_metric_history(struct api_req *r);
 bool api_metric_key_ok(const char *s);
 
 #define MAX_BATCH_METRICS 1000
@@ -908,19 +896,6 @@ api_mlflow_runs_search(struct api_req *r)
 
 /* ---- the model registry and lifecycles (registered-models/…, model-versions/…,
  * experiments|runs delete/restore) ---- */
-
-void api_mlflow_rm_create(struct api_req *r);
-void api_mlflow_rm_get(struct api_req *r);
-void api_mlflow_rm_search(struct api_req *r);
-void api_mlflow_rm_latest(struct api_req *r);
-void api_mlflow_mv_create(struct api_req *r);
-void api_mlflow_mv_get(struct api_req *r);
-void api_mlflow_mv_transition(struct api_req *r);
-void api_mlflow_mv_search(struct api_req *r);
-void api_mlflow_experiment_delete(struct api_req *r);
-void api_mlflow_experiment_restore(struct api_req *r);
-void api_mlflow_run_delete(struct api_req *r);
-void api_mlflow_run_restore(struct api_req *r);
 
 /* Registry requests reuse struct mf: name the model, start_ms the version, key the source or
  * stage, status the description, view archive_existing_versions, exp_ids the stages array. */

@@ -6,6 +6,7 @@
  * Moving a version to Production needs the admin scope. Loop thread; _db on a DB worker.
  */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "storage/tokens_db.h"
 #include "storage/models_db.h"
 #include "storage/tracking_db.h"
@@ -16,12 +17,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-void api_models_post(struct api_req *r);
-void api_models_list(struct api_req *r);
-void api_models_get(struct api_req *r);
-void api_models_version_post(struct api_req *r);
-void api_models_stage_post(struct api_req *r);
 
 static const char *const stages[] = {"None", "Staging", "Production", "Archived", NULL};
 

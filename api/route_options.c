@@ -1,14 +1,13 @@
 /* GET /v1/options/{symbol}?as_of=&expiration=&source= : the option chain snapshot that
  * ingest_options stored (storage/options_db.h). Loop thread; options_db on a DB worker. */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "common/date.h"
 #include "feeds/options.h"
 #include "storage/options_db.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-void api_options_get(struct api_req *r);
 
 struct options_get {
     char        symbol[16];

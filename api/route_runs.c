@@ -1,11 +1,8 @@
 /* GET /v1/runs/{id}, /v1/runs/{id}/equity, /v1/runs/{id}/trades. Loop thread; *_db functions on
  * a DB worker. */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "storage/runs_db.h"
-
-void api_runs_get(struct api_req *r);
-void api_runs_equity(struct api_req *r);
-void api_runs_trades(struct api_req *r);
 
 static void
 runs_get_db(struct api_req *r, PGconn *conn)

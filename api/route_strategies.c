@@ -1,10 +1,9 @@
 /* GET /v1/strategies: the built-in strategies and their parameters, from the table the
  * equity_backtest job validates against (docs/engine.md). Loop thread; no database. */
 #include "api/api_int.h"
+#include "api/handlers.h"
 
 #include <math.h>
-
-void api_strategies_get(struct api_req *r);
 
 struct param_doc {
     const char *name, *type;

@@ -3,6 +3,7 @@
  *   GET /v1/experiments/{id|name}/best?strategy=&metric=
  * Loop thread; the _db functions (loading and the statistics) on a DB worker. */
 #include "api/api_int.h"
+#include "api/handlers.h"
 #include "daemon/config.h"
 #include "storage/runs_db.h"
 #include "storage/tracking_db.h"
@@ -15,9 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-void api_experiments_compare(struct api_req *r);
-void api_experiments_best(struct api_req *r);
 
 struct cmp_req {
     char   experiment[208];
@@ -34,7 +32,6 @@ metric_key_valid(const char *s)
     return n >= 1 && n <= 64 &&
            strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
-
 
 /* Loads the runs, groups them, loads the best curves; then compare (best == false) or the best
  * run of one strategy. */
@@ -197,10 +194,6 @@ api_experiments_best(struct api_req *r)
 }
 
 /* ---- POST /v1/experiments, POST /v1/runs/{id}/metrics, GET /v1/runs/{id}/metrics/{key} ---- */
-
-void api_experiments_post(struct api_req *r);
-void api_runs_metrics_post(struct api_req *r);
-void api_runs_metric_history(struct api_req *r);
 
 #define MAX_TAGS          100
 #define MAX_BATCH_METRICS 1000          /* MLflow's log-batch limit */
@@ -460,8 +453,6 @@ api_runs_metric_history(struct api_req *r)
 }
 
 /* ---- GET /v1/experiments/{id|name}/report?metric= ---- */
-
-void api_experiments_report(struct api_req *r);
 
 static void
 report_db(struct api_req *r, PGconn *conn)
