@@ -241,10 +241,7 @@ bars_db_upsert(PGconn *c, const char *symbol, const char *source, const struct b
         if (rc == QD_OK && out->changed > 0)
             rc = pg_exec(c, "UPDATE symbols SET bars_version = bars_version + 1 WHERE symbol = $1",
                          1, p, PGRES_COMMAND_OK, NULL, err);
-        if (rc == QD_OK)
-            rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-        else
-            PQclear(PQexec(c, "ROLLBACK"));
+        rc = pg_end(c, rc, err);
         /* a concurrent writer added rows after our check: redo with conflict handling */
         if (rc == QD_ECONFLICT && fresh)
             continue;
@@ -509,10 +506,7 @@ bars_db_upsert_many(PGconn *c, const char *const *symbols, const struct bar_seri
                          1, p, PGRES_COMMAND_OK, NULL, err);
         qd_buf_release(&fn);
     }
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
     if (rc == QD_EDB_RETRY || rc == QD_ETIMEOUT || rc == QD_ENOMEM)
         goto out;
     if (rc != QD_OK) {

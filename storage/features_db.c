@@ -52,10 +52,7 @@ features_db_upsert(PGconn *c, const char *symbol, const char *name, const int32_
             }
         }
     }
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
     qd_buf_release(&rows);
     return rc;
 }

@@ -126,10 +126,7 @@ macro_db_upsert(PGconn *c, const char *series_id, const int32_t *days, const dou
             PQclear(res);
         }
     }
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
     qd_buf_release(&rows);
     return rc;
 }
@@ -237,10 +234,7 @@ cot_db_upsert(PGconn *c, const char *market, const struct cot_db_row *rows, size
             PQclear(res);
         }
     }
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
     qd_buf_release(&b);
     return rc;
 }

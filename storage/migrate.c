@@ -41,10 +41,7 @@ apply_one(PGconn *conn, const struct migration *m, const char *sum, struct qd_er
     if (rc == QD_OK)
         rc = pg_exec(conn, "INSERT INTO schema_migrations (name, sha256) VALUES ($1, $2)", 2,
                      params, PGRES_COMMAND_OK, NULL, err);
-    if (rc == QD_OK)
-        rc = pg_exec(conn, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(conn, "ROLLBACK"));
+    rc = pg_end(conn, rc, err);
     return rc;
 }
 

@@ -287,29 +287,7 @@ runs_search_walk(PGconn *c, char *sql, size_t cap, const char *where, bool desc,
              "FROM more)",
              k + 4, dir, dir, k + 5, dir, dir, vis, where, k + 5, dir, vis, where, k + 4, k + 3,
              k + 3, k + 2, k + 3, k + 3, k + 2, k + 3, k + 2, k + 3, k + 2, k + 2, k + 3, k + 2);
-    rc = pg_exec(c, "BEGIN READ ONLY", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    *json = NULL;
-    for (unsigned long long n = want * 4 < 1024 ? 1024 : want * 4; rc == QD_OK; n *= 4) {
-        PGresult *res;
-        snprintf(cand, cand_n, "%llu", n);
-        if ((rc = pg_exec(c, sql, np, p, PGRES_TUPLES_OK, &res, err)) != QD_OK)
-            break;
-        if (strcmp(PQgetvalue(res, 0, 1), "t") != 0 || n > (1ULL << 40)) {
-            if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
-                rc = qd_err_set(err, QD_ENOMEM, "out of memory");
-            PQclear(res);
-            break;
-        }
-        PQclear(res);
-    }
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
-    if (rc != QD_OK) {
-        free(*json);
-        *json = NULL;
-    }
+    rc = pg_candidate_walk(c, sql, np, p, cand, cand_n, want, json, err);
     return rc;
 }
 

@@ -97,10 +97,7 @@ models_db_version_create(PGconn *c, const char *name, int64_t run_id, const char
                  "$1), 0) + 1, run.id, $3, $4, $5 FROM run RETURNING *) SELECT " VERSION_JSON
                  "::text FROM v",
                  5, p, json, "run not found", err);
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
     if (rc != QD_OK) {
         free(*json);
         *json = NULL;
@@ -154,10 +151,7 @@ models_db_transition(PGconn *c, const char *name, int version, const char *stage
                  "$2::int, from_stage, $3, $4 FROM upd) SELECT " VERSION_JSON "::text FROM upd v",
                  4, (const char *[]){name, v, stage, actor}, json, "model version not found",
                  err);
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
     if (rc != QD_OK) {
         free(*json);
         *json = NULL;

@@ -118,10 +118,7 @@ options_db_upsert(PGconn *c, const char *underlying, int32_t as_of, const char *
             PQclear(res);
         }
     }
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
     qd_buf_release(&b);
     return rc;
 }

@@ -2,6 +2,7 @@
 #include "storage/pg.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 PGconn *
@@ -149,5 +150,43 @@ pg_one_text(PGconn *conn, const char *sql, int nparams, const char *const *param
     else if ((*out = strdup(PQgetvalue(res, 0, 0))) == NULL)
         rc = qd_err_set(err, QD_ENOMEM, "out of memory");
     PQclear(res);
+    return rc;
+}
+
+enum qd_code
+pg_end(PGconn *conn, enum qd_code rc, struct qd_err *err)
+{
+    if (rc == QD_OK)
+        return pg_exec(conn, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+    PQclear(PQexec(conn, "ROLLBACK"));
+    return rc;
+}
+
+enum qd_code
+pg_candidate_walk(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                  char *cand, size_t cand_n, unsigned long long want, char **json,
+                  struct qd_err *err)
+{
+    enum qd_code rc = pg_exec(conn, "BEGIN READ ONLY", 0, NULL, PGRES_COMMAND_OK, NULL, err);
+
+    *json = NULL;
+    for (unsigned long long n = want * 4 < 1024 ? 1024 : want * 4; rc == QD_OK; n *= 4) {
+        PGresult *res;
+        snprintf(cand, cand_n, "%llu", n);
+        if ((rc = pg_exec(conn, sql, nparams, params, PGRES_TUPLES_OK, &res, err)) != QD_OK)
+            break;
+        if (strcmp(PQgetvalue(res, 0, 1), "t") != 0 || n > (1ULL << 40)) {
+            if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
+                rc = qd_err_set(err, QD_ENOMEM, "out of memory");
+            PQclear(res);
+            break;
+        }
+        PQclear(res);
+    }
+    rc = pg_end(conn, rc, err);
+    if (rc != QD_OK) {
+        free(*json);
+        *json = NULL;
+    }
     return rc;
 }

@@ -31,6 +31,18 @@ enum qd_code pg_exec(PGconn *conn, const char *sql, int nparams, const char *con
 enum qd_code pg_one_text(PGconn *conn, const char *sql, int nparams, const char *const *params,
                          char **out, const char *notfound, struct qd_err *err);
 
+/* Ends the transaction open on conn: COMMIT when rc is QD_OK (a failed COMMIT becomes the
+ * result), else ROLLBACK and rc stays. Returns the outcome. */
+enum qd_code pg_end(PGconn *conn, enum qd_code rc, struct qd_err *err);
+
+/* A search whose SQL weighs only its best `cand` candidates, a text parameter the caller
+ * points into (cand_n bytes): runs sql in a read-only transaction with cand = max(1024, 4 want),
+ * four times larger each time the answer's second column is "t" (not enough candidates), up
+ * to 2^40; *json is then the first column, strdup'd (NULL on error). */
+enum qd_code pg_candidate_walk(PGconn *conn, const char *sql, int nparams,
+                               const char *const *params, char *cand, size_t cand_n,
+                               unsigned long long want, char **json, struct qd_err *err);
+
 /* COPY ... FROM STDIN of len bytes already in the COPY format the statement names (text or
  * binary), then the statement's outcome. */
 enum qd_code pg_copy_in(PGconn *conn, const char *copy_sql, const char *data, size_t len,

@@ -172,10 +172,7 @@ runs_db_insert_batch(PGconn *c, const struct run_batch *b, int64_t *ids, struct 
     if (rc == QD_OK && b->nm > 0)
         rc = pg_copy_in(c, "COPY metrics (run_id, key, value) FROM STDIN WITH (FORMAT binary)",
                         mets.data, mets.len, err);
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
     qd_buf_release(&runs);
     qd_buf_release(&mets);
     return rc;
@@ -301,7 +298,7 @@ runs_db_list(PGconn *c, int64_t experiment_id, const char *metric, int desc, uns
     int nf = f != NULL && f->sql != NULL ? f->nvalues : 0;
     const char **p = calloc((size_t)(6 + nf), sizeof(*p));
     char eid[24], lim[16], off[24], cand[24], *sql = NULL, *exists = NULL;
-    unsigned long long want = (unsigned long long)offset + limit + 1, n;
+    unsigned long long want = (unsigned long long)offset + limit + 1;
     size_t cap = strlen(where) + 4096;
     enum qd_code rc;
 
@@ -379,29 +376,7 @@ runs_db_list(PGconn *c, int64_t experiment_id, const char *metric, int desc, uns
         size_t at = strlen(sql);
         snprintf(sql + at, cap - at, "%s", tail);
     }
-    rc = pg_exec(c, "BEGIN READ ONLY", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    for (n = want * 4 < 1024 ? 1024 : want * 4; rc == QD_OK; n *= 4) {
-        PGresult *res;
-        snprintf(cand, sizeof(cand), "%llu", n);
-        rc = pg_exec(c, sql, 6 + nf, p, PGRES_TUPLES_OK, &res, err);
-        if (rc != QD_OK)
-            break;
-        if (strcmp(PQgetvalue(res, 0, 1), "t") != 0 || n > (1ULL << 40)) {
-            if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL)
-                rc = qd_err_set(err, QD_ENOMEM, "out of memory");
-            PQclear(res);
-            break;
-        }
-        PQclear(res);
-    }
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
-    if (rc != QD_OK) {
-        free(*json);
-        *json = NULL;
-    }
+    rc = pg_candidate_walk(c, sql, 6 + nf, p, cand, sizeof(cand), want, json, err);
     free(sql);
     free(p);
     return rc;

@@ -134,9 +134,6 @@ schedules_db_fire_due(PGconn *c, unsigned *fired, struct qd_err *err)
         }
     }
     PQclear(due);
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
     return rc;
 }

@@ -290,10 +290,7 @@ tracking_db_log_metrics(PGconn *c, int64_t run_id, const struct metric_point *pt
             PQclear(res);
         }
     }
-    if (rc == QD_OK)
-        rc = pg_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-    else
-        PQclear(PQexec(c, "ROLLBACK"));
+    rc = pg_end(c, rc, err);
 out:
     qd_buf_release(&cp);
     qd_buf_release(&lk);
