@@ -1033,6 +1033,7 @@ struct sweep {
     const double               *pd;         /* pd[j], -maxw <= j <= stride: see cross_targets_sums */
     size_t                      stride;     /* n rounded up to 64: the bits' words */
     cross_bits_fn              *cross_bits;
+    bool                        avx2;       /* the CPU has AVX2: the kernels above use it */
 };
 
 /* One grid point; scratch holds n target bytes, then the target bits, then the tie bits. */
@@ -1079,7 +1080,7 @@ sweep_point(void *ctx, size_t k, void *scratch)
         } else {
             memset(bits, 0, nw * sizeof(*bits));
         }
-        simulate_bits(sw->mk, bits, sw->p, &sw->out[k], sw->cross_bits != cross_bits_generic);
+        simulate_bits(sw->mk, bits, sw->p, &sw->out[k], sw->avx2);
         return;
     }
     cross_targets_sums(hi, lf, ls, n, f, sl, sw->p->long_short ? -1 : 0, target);
@@ -1117,7 +1118,7 @@ sweep_prefix(struct sweep *sw, unsigned maxw)
 #if defined(__x86_64__) && defined(__GNUC__)
     /* and in 32 bits, for cross_bits_i32: when every |prefix| and every |window sum| times a
      * window stays below 2^31 (the prefix of absolute values bounds both) */
-    if (sw->cross_bits != cross_bits_generic && total < INT32_MAX &&
+    if (sw->avx2 && total < INT32_MAX &&
         maxabs < INT32_MAX / ((int64_t)maxw * maxw + 1)) {
         int32_t *pi;
         sw->pi_mem = malloc((maxw + sw->stride + 1) * sizeof(int32_t));
@@ -1151,8 +1152,10 @@ eq_sma_sweep_pairs(const struct eq_market *mk, const struct eq_ticks *t, const u
         maxw = pairs[k] > maxw ? pairs[k] : maxw;
     }
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2")) {
         sw.cross_bits = cross_bits_avx2;
+        sw.avx2 = true;
+    }
 #endif
     sweep_prefix(&sw, maxw);
     {
